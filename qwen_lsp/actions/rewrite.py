@@ -1,0 +1,155 @@
+"""Turn a model's rewrite of a span into checked, minimal edits of the document.
+
+The exact steps are done here by rule, not by the model: the ``async`` keyword,
+``await`` at call sites in async callers, and ``import asyncio`` where the new
+code needs it. Nothing leaves this module unless it passed validation.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from qwen_lsp.actions.common import Source, Span, reindent
+from qwen_lsp.edits import TextEdit, line_diff_edits
+from qwen_lsp.syntax.document import SyntaxDocument
+from qwen_lsp.syntax.targets import call_sites, find_target
+from qwen_lsp.syntax.validate import validate_replacement
+
+_CALLBACK_PARAMS = {"callback", "cb", "done", "next", "callbackfn", "oncomplete", "complete"}
+_JS_MODIFIERS = ("public ", "private ", "protected ", "static ", "override ", "readonly ")
+
+
+@dataclass
+class Plan:
+    edits: list[TextEdit]
+    notes: list[str] = field(default_factory=list)
+    new_text: str = ""
+
+
+def async_offer_reason(source: Source, span: Span) -> str | None:
+    """Why "convert to async" does not apply here, or None when it does."""
+    target = span.target
+    if source.spec is None or not source.spec.supports_async:
+        return "convert to async is available for Python, JavaScript and TypeScript"
+    if target.kind not in ("function", "method"):
+        return "convert to async works on a function or method"
+    if target.is_async:
+        return f"'{target.name}' is already async"
+    if source.spec.name != "python" and takes_callback(target.params):
+        return (f"'{target.name}' takes a completion callback; converting it changes how "
+                "callers get the result, so it is not offered")
+    return None
+
+
+def takes_callback(params: tuple[str, ...]) -> bool:
+    return bool(params) and params[-1].lower() in _CALLBACK_PARAMS
+
+
+def _splice(source: Source, span: Span, new_text: str) -> tuple[bytes, int]:
+    new_bytes = new_text.encode("utf-8")
+    text = source.text[: span.start_byte] + new_bytes + source.text[span.end_byte:]
+    return text, span.start_byte + len(new_bytes)
+
+
+def ensure_async(source: Source, span: Span, new_text: str) -> str:
+    """Add the ``async`` keyword by rule when the model left it out."""
+    assert source.spec is not None
+    spliced, end = _splice(source, span, new_text)
+    doc = SyntaxDocument(source.spec, spliced)
+    offset = span.start_byte + (len(new_text) - len(new_text.lstrip()))
+    found = find_target(doc, offset + 1, offset + 1)
+    if found is None or found.is_async or not (span.start_byte <= found.def_start_byte < end):
+        return new_text
+    rel = len(spliced[span.start_byte:found.def_start_byte].decode("utf-8", errors="replace"))
+    head = new_text[rel:]
+    if source.spec.name == "python":
+        if head.startswith("def "):
+            return new_text[:rel] + "async " + head
+        return new_text
+    insert_at = _js_async_position(head)
+    if insert_at is None:
+        return new_text
+    return new_text[: rel + insert_at] + "async " + new_text[rel + insert_at:]
+
+
+def _js_async_position(head: str) -> int | None:
+    """Where ``async`` goes in a JS/TS definition that starts ``head``."""
+    pos = 0
+    for prefix in ("export default ", "export "):
+        if head.startswith(prefix):
+            pos = len(prefix)
+            break
+    rest = head[pos:]
+    if rest.startswith("function"):
+        return pos
+    first_line = rest.split("\n", 1)[0]
+    assign = re.match(r"(?:const|let|var)\s+[\w$]+\s*(?::[^=]+)?=\s*", first_line)
+    if assign:
+        return pos + assign.end()
+    while any(rest.startswith(m) for m in _JS_MODIFIERS):
+        step = next(len(m) for m in _JS_MODIFIERS if rest.startswith(m))
+        pos += step
+        rest = rest[step:]
+    if re.match(r"[\w$#]+\s*[(<]", rest):
+        return pos
+    return None
+
+
+def plan_rewrite(action: str, source: Source, span: Span, code: str) -> tuple[Plan | None,
+                                                                               list[str]]:
+    """Check the model's code and plan the edits; (None, problems) when it fails."""
+    assert source.doc is not None
+    target = span.target
+    new_text = reindent(code, span.indent)
+    if action == "async":
+        new_text = ensure_async(source, span, new_text)
+    problems = validate_replacement(
+        source.doc, span.start_byte, span.end_byte, new_text,
+        name=target.name, params=target.params if target.kind != "class" else None,
+        require_async=action == "async",
+    )
+    if problems:
+        return None, problems
+    edits = line_diff_edits(source.text, span.start_byte, span.end_byte, new_text)
+    plan = Plan(edits=edits, new_text=new_text)
+    if action == "async":
+        _await_call_sites(source, span, plan)
+        _import_asyncio(source, plan)
+    if not plan.edits:
+        plan.notes.append("the model's version is identical to the code: nothing to change")
+    return plan, []
+
+
+def _await_call_sites(source: Source, span: Span, plan: Plan) -> None:
+    assert source.doc is not None and span.target.name
+    name = span.target.name
+    for site in call_sites(source.doc, name, (span.start_byte, span.end_byte)):
+        if site.already_awaited:
+            continue
+        line = source.text.count(b"\n", 0, site.start_byte) + 1
+        if site.caller_is_async:
+            plan.edits.append(TextEdit(site.start_byte, site.start_byte, "await "))
+        elif site.caller_name:
+            plan.notes.append(f"line {line}: '{site.caller_name}' calls '{name}' but is not "
+                              f"async, so it now gets a coroutine/promise: left unchanged "
+                              f"for you to decide")
+        else:
+            plan.notes.append(f"line {line}: a module-level call of '{name}' now gets a "
+                              f"coroutine/promise: left unchanged for you to decide")
+
+
+def _import_asyncio(source: Source, plan: Plan) -> None:
+    if source.spec is None or source.spec.name != "python" or "asyncio." not in plan.new_text:
+        return
+    if re.search(rb"^\s*(import asyncio\b|from asyncio import)", source.text, re.M):
+        return
+    match = re.search(rb"^(import |from )(?!__future__)", source.text, re.M)
+    at = match.start() if match else _after_module_docstring(source.text)
+    plan.edits.append(TextEdit(at, at, "import asyncio\n"))
+    plan.notes.append("added 'import asyncio'")
+
+
+def _after_module_docstring(text: bytes) -> int:
+    match = re.match(rb'(\s*(#[^\n]*\n)*\s*("""|\'\'\')(.|\n)*?\3[^\n]*\n)', text)
+    return match.end() if match else 0

@@ -1,0 +1,249 @@
+"""Command line: the server, and one-shot actions on the same code path."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+
+from qwen_lsp import __version__
+
+
+def _settings(args: argparse.Namespace):
+    from qwen_lsp.settings import Settings
+
+    settings = Settings()
+    if getattr(args, "model", None):
+        settings = dataclasses.replace(settings, model_path=args.model)
+    if getattr(args, "no_cache", False):
+        settings = dataclasses.replace(settings, cache_enabled=False)
+    return settings
+
+
+def _setup_logging(verbose: bool, server: bool = False) -> None:
+    level = logging.INFO if verbose or server else logging.WARNING
+    logging.basicConfig(stream=sys.stderr, level=level,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not verbose:
+        logging.getLogger("pygls").setLevel(logging.WARNING)
+
+
+# -- serve -----------------------------------------------------------------------------
+
+
+class _ClientLogHandler(logging.Handler):
+    """Sends qwen-lsp's own log records to the editor as window/logMessage."""
+
+    def __init__(self, server) -> None:
+        super().__init__(level=logging.INFO)
+        self.server = server
+
+    def emit(self, record: logging.LogRecord) -> None:
+        from lsprotocol import types
+
+        try:
+            kind = types.MessageType.Error if record.levelno >= logging.ERROR else (
+                types.MessageType.Warning if record.levelno >= logging.WARNING
+                else types.MessageType.Info)
+            self.server.window_log_message(types.LogMessageParams(
+                type=kind, message=self.format(record)))
+        except Exception:  # the client may be gone; stderr still has it
+            pass
+
+
+def serve(args: argparse.Namespace) -> int:
+    _setup_logging(args.verbose, server=True)
+    from qwen_lsp.server import create_server
+
+    server = create_server()
+    logging.getLogger("qwen_lsp").addHandler(_ClientLogHandler(server))
+    if args.tcp:
+        server.start_tcp("127.0.0.1", args.port)
+        return 0
+    # stdout is the JSON-RPC channel: give it to pygls alone, and point fd 1 (which
+    # llama.cpp or any library could write to) at stderr.
+    rpc_out = os.fdopen(os.dup(1), "wb", buffering=0)
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
+    server.start_io(sys.stdin.buffer, rpc_out)
+    return 0
+
+
+# -- one-shot actions ------------------------------------------------------------------
+
+
+def _parse_place(place: str) -> tuple[Path, int, int]:
+    parts = place.rsplit(":", 2)
+    try:
+        if len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit():
+            return Path(parts[0]), int(parts[1]), int(parts[2])
+        path, line = place.rsplit(":", 1)
+        return Path(path), int(line), 1
+    except ValueError:
+        raise SystemExit(f"qwen-lsp: expected FILE:LINE[:COL] (1-based), got {place!r}") \
+            from None
+
+
+def run_action(args: argparse.Namespace) -> int:
+    _setup_logging(args.verbose)
+    from qwen_lsp.actions.common import ActionError, answer_language, resolve_span
+    from qwen_lsp.actions.rewrite import async_offer_reason
+    from qwen_lsp.documents import OpenDocument
+    from qwen_lsp.edits import apply_edits, byte_offset, unified_diff
+    from qwen_lsp.engine.base import EngineError
+    from qwen_lsp.runtime import Runtime
+
+    path, line, col = _parse_place(args.place)
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"qwen-lsp: cannot read {path} as UTF-8 text: {exc}", file=sys.stderr)
+        return 2
+    action = {"explain": "explain", "refactor": "refactor", "async": "async"}[args.command]
+    settings = _settings(args)
+    doc = OpenDocument.open(path.resolve().as_uri(), str(path), "", None, text,
+                            settings.max_file_bytes)
+    offset = byte_offset(doc.text, max(0, line - 1), max(0, col - 1), "utf-32")
+    stream = sys.stdout if action == "explain" else sys.stderr
+
+    def on_text(piece: str) -> None:
+        stream.write(piece)
+        stream.flush()
+
+    async def main() -> int:
+        runtime = Runtime(settings)
+        runtime.start_model()
+        try:
+            source = doc.source()
+            span = resolve_span(source, offset, offset, max_lines=settings.max_span_lines,
+                                need_syntax=action != "explain")
+            if action == "async" and (reason := async_offer_reason(source, span)):
+                raise ActionError(reason)
+            if action == "explain":
+                language = answer_language(settings.explanation_language,
+                                           os.environ.get("LANG", "en").split(".")[0])
+                outcome = await runtime.assistant.explain(source, span, language,
+                                                          runtime.gen_params(), on_text)
+                if outcome.cached:
+                    sys.stdout.write(outcome.markdown)
+                sys.stdout.write("\n")
+                return 0
+            result = await runtime.assistant.rewrite(action, source, span,
+                                                     runtime.gen_params(), on_text)
+            stream.write("\n")
+            new = apply_edits(doc.text, result.plan.edits)
+            sys.stdout.write(unified_diff(str(path), doc.text, new))
+            for note in result.notes:
+                print(f"note: {note}", file=sys.stderr)
+            if args.write and new != doc.text:
+                if path.read_bytes() != doc.text:
+                    raise ActionError(f"{path} changed while the model was working; "
+                                      "not written")
+                path.write_bytes(new)
+                print(f"qwen-lsp: wrote {path}", file=sys.stderr)
+            return 0
+        except (ActionError, EngineError) as exc:
+            print(f"\nqwen-lsp: {exc}", file=sys.stderr)
+            return 1
+        finally:
+            runtime.shutdown()
+
+    return asyncio.run(main())
+
+
+# -- model and cache -------------------------------------------------------------------
+
+
+def model_command(args: argparse.Namespace) -> int:
+    _setup_logging(args.verbose)
+    from qwen_lsp.engine.model import ModelError, model_info, resolve_model
+
+    try:
+        path = resolve_model(args.model or None)
+        info = model_info(path)
+    except ModelError as exc:
+        print(f"qwen-lsp: {exc}", file=sys.stderr)
+        return 1
+    report = {"path": str(path), "sha256": info["sha256"], "size": info["size"]}
+    try:
+        from qwen_lsp.engine.llama import LlamaEngine
+
+        settings = _settings(args)
+        LlamaEngine(path, n_threads=settings.threads, n_ctx=512)
+        report["loads"] = True
+    except Exception as exc:
+        report["loads"] = False
+        report["error"] = str(exc)
+    print(json.dumps(report, indent=2))
+    return 0 if report["loads"] else 1
+
+
+def cache_command(args: argparse.Namespace) -> int:
+    _setup_logging(args.verbose)
+    from qwen_lsp.runtime import Runtime
+
+    cache = Runtime._open_cache(dataclasses.replace(_settings(args), cache_enabled=True))
+    assert cache is not None
+    if args.cache_command == "clear":
+        before = cache.info()
+        cache.clear()
+        print(f"cleared {before['entries']} entries ({before['bytes']} bytes) "
+              f"from {before['path']}")
+    else:
+        print(json.dumps(cache.info(), indent=2))
+    return 0
+
+
+# -- parser ----------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--model", metavar="PATH", help="a GGUF file instead of the embedded "
+                        "model (same as the modelPath setting)")
+    common.add_argument("-v", "--verbose", action="store_true", help="log to stderr")
+
+    parser = argparse.ArgumentParser(prog="qwen-lsp", parents=[common], description=(
+        "A local AI code assistant as a language server. Without a command: the server "
+        "on stdio."))
+    parser.add_argument("--version", action="version", version=f"qwen-lsp {__version__}")
+    sub = parser.add_subparsers(dest="command")
+
+    p = sub.add_parser("serve", parents=[common], help="run the language server")
+    p.add_argument("--stdio", action="store_true", help="LSP over stdio (the default)")
+    p.add_argument("--tcp", action="store_true", help="LSP over TCP on 127.0.0.1")
+    p.add_argument("--port", type=int, default=2087)
+
+    for name, what in (("explain", "print an explanation (Markdown) of the code there"),
+                       ("refactor", "print a unified diff of an AI refactor"),
+                       ("async", "print a unified diff converting the function to async")):
+        p = sub.add_parser(name, parents=[common], help=what)
+        p.add_argument("place", metavar="FILE:LINE[:COL]", help="1-based line and column")
+        p.add_argument("--no-cache", action="store_true", help="do not use the result cache")
+        if name != "explain":
+            p.add_argument("--write", action="store_true", help="apply the diff to the file")
+
+    sub.add_parser("model", parents=[common],
+                   help="where the model is, its sha256, its size, whether it loads")
+    p = sub.add_parser("cache", parents=[common], help="the result cache")
+    p.add_argument("cache_command", choices=["info", "clear"])
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    command = args.command or "serve"
+    if command == "serve":
+        if not hasattr(args, "tcp"):
+            args.tcp = False
+        return serve(args)
+    if command in ("explain", "refactor", "async"):
+        return run_action(args)
+    if command == "model":
+        return model_command(args)
+    return cache_command(args)

@@ -1,0 +1,90 @@
+"""Open documents: their bytes, version and incrementally kept syntax tree."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from qwen_lsp.actions.common import Source
+from qwen_lsp.edits import byte_offset
+from qwen_lsp.syntax.document import SyntaxDocument
+from qwen_lsp.syntax.languages import LanguageSpec, language_for
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class OpenDocument:
+    uri: str
+    path: str
+    language_id: str
+    version: int | None
+    text: bytes
+    spec: LanguageSpec | None
+    syntax: SyntaxDocument | None
+    max_file_bytes: int
+
+    @classmethod
+    def open(cls, uri: str, path: str, language_id: str, version: int | None, text: str,
+             max_file_bytes: int) -> OpenDocument:
+        doc = cls(uri=uri, path=path, language_id=language_id, version=version,
+                  text=text.encode("utf-8", errors="surrogatepass"),
+                  spec=language_for(language_id, path), syntax=None,
+                  max_file_bytes=max_file_bytes)
+        doc._reparse()
+        return doc
+
+    @property
+    def parse_skipped_reason(self) -> str | None:
+        if self.spec is None:
+            return f"language '{self.language_id}' is not parsed"
+        if len(self.text) > self.max_file_bytes:
+            return (f"the file is {len(self.text):,} bytes, more than maxFileBytes "
+                    f"({self.max_file_bytes:,})")
+        if b"\0" in self.text:
+            return "the file holds NUL bytes (binary)"
+        return None
+
+    def _reparse(self) -> None:
+        reason = self.parse_skipped_reason
+        if reason is not None:
+            if self.syntax is not None or self.spec is not None:
+                log.info("%s: not parsed: %s", self.path, reason)
+            self.syntax = None
+            return
+        assert self.spec is not None
+        if self.syntax is None:
+            self.syntax = SyntaxDocument(self.spec, self.text)
+        else:
+            self.syntax.replace_all(self.text)
+
+    def change(self, version: int | None, changes: list[tuple[tuple[int, int, int, int] | None,
+                                                              str]], encoding: str) -> None:
+        """Apply content changes in order: (range as (l0, c0, l1, c1) or None, text)."""
+        for rng, new_text in changes:
+            new_bytes = new_text.encode("utf-8", errors="surrogatepass")
+            if rng is None:
+                self.text = new_bytes
+                self._reparse()
+                continue
+            start = byte_offset(self.text, rng[0], rng[1], encoding)
+            end = max(start, byte_offset(self.text, rng[2], rng[3], encoding))
+            self.text = self.text[:start] + new_bytes + self.text[end:]
+            if self.syntax is not None and self.parse_skipped_reason is None:
+                self.syntax.edit(start, end, new_bytes)
+            else:
+                self._reparse()
+        self.version = version
+
+    def source(self, snapshot: bool = False) -> Source:
+        """The document as actions see it; a snapshot stays valid across later edits."""
+        syntax = self.syntax
+        if snapshot and syntax is not None:
+            syntax = SyntaxDocument(syntax.spec, self.text)
+        return Source(path=self.path, text=self.text, spec=self.spec, doc=syntax,
+                      language_id=self.language_id)
+
+    def set_max_file_bytes(self, limit: int) -> None:
+        if limit != self.max_file_bytes:
+            self.max_file_bytes = limit
+            self._reparse()

@@ -1,0 +1,70 @@
+"""Code actions, from the syntax tree alone: listing them never calls the model."""
+
+from __future__ import annotations
+
+import logging
+
+from lsprotocol import types
+
+from qwen_lsp.actions.common import ActionError, resolve_span
+from qwen_lsp.actions.rewrite import async_offer_reason
+from qwen_lsp.edits import byte_offset
+from qwen_lsp.server import QwenServer
+
+log = logging.getLogger(__name__)
+
+EXPLAIN_KIND = "qwen.explain"
+REFACTOR_KIND = "refactor.rewrite.qwen"
+ASYNC_KIND = "refactor.rewrite.qwen.async"
+KINDS = [EXPLAIN_KIND, REFACTOR_KIND, ASYNC_KIND]
+
+
+def _wanted(kind: str, only: list[str] | None) -> bool:
+    if not only:
+        return True
+    return any(kind == o or kind.startswith(str(o) + ".") for o in only)
+
+
+def _action(title: str, kind: str, command: str, argument: dict) -> types.CodeAction:
+    return types.CodeAction(
+        title=title, kind=kind,
+        command=types.Command(title=title, command=command, arguments=[argument]))
+
+
+def register(server: QwenServer) -> None:
+    @server.feature(types.TEXT_DOCUMENT_CODE_ACTION,
+                    types.CodeActionOptions(code_action_kinds=KINDS, resolve_provider=False))
+    def code_action(ls: QwenServer,
+                    params: types.CodeActionParams) -> list[types.CodeAction] | None:
+        doc = ls.documents.get(params.text_document.uri)
+        if doc is None:
+            return None
+        only = [str(k) for k in params.context.only] if params.context.only else None
+        rng = params.range
+        start = byte_offset(doc.text, rng.start.line, rng.start.character, ls.encoding)
+        end = byte_offset(doc.text, rng.end.line, rng.end.character, ls.encoding)
+        argument = {
+            "textDocument": {"uri": doc.uri, "version": doc.version},
+            "range": {"start": {"line": rng.start.line, "character": rng.start.character},
+                      "end": {"line": rng.end.line, "character": rng.end.character}},
+        }
+        source = doc.source()
+        max_lines = ls.settings.max_span_lines
+        actions: list[types.CodeAction] = []
+        try:
+            span = resolve_span(source, start, min(max(start, end), len(doc.text)),
+                                max_lines=max_lines, need_syntax=False)
+        except ActionError:
+            return None
+        if _wanted(EXPLAIN_KIND, only):
+            actions.append(_action("Ask AI to explain", EXPLAIN_KIND, "qwenLsp.explain",
+                                   argument))
+        if source.doc is None:
+            return actions
+        if _wanted(REFACTOR_KIND, only):
+            actions.append(_action("Refactor with AI", REFACTOR_KIND, "qwenLsp.refactor",
+                                   argument))
+        if _wanted(ASYNC_KIND, only) and async_offer_reason(source, span) is None:
+            actions.append(_action("Convert to async with AI", ASYNC_KIND,
+                                   "qwenLsp.convertToAsync", argument))
+        return actions

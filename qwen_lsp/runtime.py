@@ -1,0 +1,140 @@
+"""What the server and the CLI share: settings, model, worker, cache, prompts.
+
+One object, used from the asyncio event loop thread. The model is resolved
+(assembled and verified on first use) and loaded in the engine worker's thread,
+never on the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+import platformdirs
+
+from qwen_lsp.actions.common import ActionError
+from qwen_lsp.actions.prompts import PromptStore
+from qwen_lsp.actions.runner import Assistant
+from qwen_lsp.cache import ResultCache
+from qwen_lsp.engine.base import Engine, GenParams
+from qwen_lsp.engine.llama import LlamaEngine
+from qwen_lsp.engine.model import model_info, resolve_model
+from qwen_lsp.engine.worker import EngineWorker
+from qwen_lsp.settings import Settings
+
+log = logging.getLogger(__name__)
+
+_MODEL_KEYS = ("model_path", "threads", "context_size")
+_CACHE_KEYS = ("cache_enabled", "cache_directory", "cache_max_megabytes")
+
+
+def default_cache_directory() -> Path:
+    return Path(platformdirs.user_cache_dir("qwen-lsp")) / "results"
+
+
+class Runtime:
+    def __init__(self, settings: Settings,
+                 engine_factory: Callable[[Path, Settings], Engine] | None = None) -> None:
+        self.settings = settings
+        self.worker = EngineWorker()
+        self._engine_factory = engine_factory or _llama_factory
+        self.model: dict[str, object] = {"path": None, "sha256": None, "size": None,
+                                         "error": None}
+        self._model_known: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.prompts = PromptStore(settings.prompts_directory)
+        self.cache = self._open_cache(settings)
+        self.assistant = Assistant(self.worker, self.prompts, self.cache, self.model_id)
+
+    # -- the model ---------------------------------------------------------------------
+
+    def start_model(self) -> None:
+        """Queue resolving and loading the model; returns at once."""
+        self._loop = asyncio.get_running_loop()
+        event = asyncio.Event()
+        self._model_known = event
+        self.model = {"path": None, "sha256": None, "size": None, "error": None}
+        settings = self.settings
+        loop = self._loop
+
+        def factory() -> Engine:
+            try:
+                path = resolve_model(settings.model_path or None)
+                info = model_info(path)
+                self.model = {"path": str(path), "sha256": info["sha256"],
+                              "size": info["size"], "error": None}
+                loop.call_soon_threadsafe(event.set)
+                return self._engine_factory(path, settings)
+            except Exception as exc:
+                self.model = dict(self.model, error=str(exc))
+                loop.call_soon_threadsafe(event.set)
+                raise
+
+        self.worker.load(factory)
+
+    async def model_id(self) -> str:
+        """The model's sha256 (part of every cache key); waits for it to be known."""
+        if self._model_known is None:
+            self.start_model()
+        assert self._model_known is not None
+        await self._model_known.wait()
+        sha = self.model.get("sha256")
+        if not sha:
+            raise ActionError(str(self.model.get("error") or "the model is not available"))
+        return str(sha)
+
+    @property
+    def model_state(self) -> str:
+        if self.model.get("error") or self.worker.state == "error":
+            return "error"
+        return "ready" if self.worker.state == "ready" else "loading"
+
+    @property
+    def model_error(self) -> str | None:
+        return str(self.model.get("error") or self.worker.error or "") or None
+
+    # -- settings ---------------------------------------------------------------------
+
+    def apply_settings(self, new: Settings) -> None:
+        old, self.settings = self.settings, new
+        if any(getattr(old, k) != getattr(new, k) for k in _MODEL_KEYS) \
+                and self._model_known is not None:
+            log.info("model settings changed: reloading the model")
+            self.start_model()
+        if any(getattr(old, k) != getattr(new, k) for k in _CACHE_KEYS):
+            self.cache = self._open_cache(new)
+            self.assistant.cache = self.cache
+        if old.prompts_directory != new.prompts_directory:
+            self.prompts = PromptStore(new.prompts_directory)
+            self.assistant.prompts = self.prompts
+
+    def gen_params(self) -> GenParams:
+        return GenParams(max_tokens=self.settings.max_output_tokens,
+                         temperature=self.settings.temperature)
+
+    @staticmethod
+    def _open_cache(settings: Settings) -> ResultCache | None:
+        if not settings.cache_enabled:
+            return None
+        directory = Path(settings.cache_directory).expanduser() if settings.cache_directory \
+            else default_cache_directory()
+        return ResultCache(directory, settings.cache_max_megabytes * 1024 * 1024)
+
+    def status(self) -> dict:
+        cache = self.cache.info() if self.cache is not None else {
+            "entries": 0, "bytes": 0, "path": None, "enabled": False}
+        return {
+            "model": {"path": self.model.get("path"), "sha256": self.model.get("sha256"),
+                      "state": self.model_state, "error": self.model_error},
+            "queue": self.worker.queue_length,
+            "cache": cache,
+        }
+
+    def shutdown(self) -> None:
+        self.worker.shutdown()
+
+
+def _llama_factory(path: Path, settings: Settings) -> Engine:
+    return LlamaEngine(path, n_threads=settings.threads, n_ctx=settings.context_size)

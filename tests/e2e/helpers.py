@@ -1,0 +1,90 @@
+"""Client-side helpers for the end-to-end tests."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import psutil
+from lsprotocol import types
+from pytest_lsp import LanguageClient
+
+
+def install_apply_edit_handler(client: LanguageClient) -> None:
+    """pytest-lsp has no workspace/applyEdit handler: record edits and accept them."""
+    client.applied_edits = []  # type: ignore[attr-defined]
+
+    @client.feature(types.WORKSPACE_APPLY_EDIT)
+    def apply_edit(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
+        client.applied_edits.append(params)  # type: ignore[attr-defined]
+        return types.ApplyWorkspaceEditResult(applied=True)
+
+
+def open_document(client: LanguageClient, path: Path, language_id: str, version: int = 1,
+                  text: str | None = None) -> str:
+    uri = path.as_uri()
+    client.text_document_did_open(types.DidOpenTextDocumentParams(
+        text_document=types.TextDocumentItem(
+            uri=uri, language_id=language_id, version=version,
+            text=path.read_text() if text is None else text)))
+    return uri
+
+
+def argument(uri: str, line: int, character: int = 0, version: int | None = None,
+             end: tuple[int, int] | None = None) -> dict:
+    end_line, end_char = end or (line, character)
+    doc: dict = {"uri": uri}
+    if version is not None:
+        doc["version"] = version
+    return {"textDocument": doc,
+            "range": {"start": {"line": line, "character": character},
+                      "end": {"line": end_line, "character": end_char}}}
+
+
+async def execute(client: LanguageClient, command: str, arg: dict, msg_id: str | None = None):
+    """Send workspace/executeCommand (optionally under a chosen request id)."""
+    params = types.ExecuteCommandParams(command=command, arguments=[arg])
+    future = client.protocol.send_request(types.WORKSPACE_EXECUTE_COMMAND, params,
+                                          msg_id=msg_id)
+    return await asyncio.wrap_future(future)
+
+
+def _offset(lines: list[str], line: int, character: int) -> int:
+    """UTF-16 position -> index into the joined text (tests use BMP text only)."""
+    return sum(len(x) for x in lines[:line]) + character
+
+
+def apply_text_edits(text: str, edits: list[dict]) -> str:
+    """Apply the raw JSON text edits of a WorkspaceEdit to a text."""
+    lines = text.splitlines(keepends=True)
+    spans = []
+    for e in edits:
+        r = e["range"]
+        spans.append((_offset(lines, r["start"]["line"], r["start"]["character"]),
+                      _offset(lines, r["end"]["line"], r["end"]["character"]), e["newText"]))
+    for start, end, new in sorted(spans, reverse=True):
+        text = text[:start] + new + text[end:]
+    return text
+
+
+def edits_of(result: dict, uri: str) -> list[dict]:
+    edit = result["edit"]
+    if edit.get("documentChanges"):
+        return [e for dc in edit["documentChanges"] if dc["textDocument"]["uri"] == uri
+                for e in dc["edits"]]
+    return edit.get("changes", {}).get(uri, [])
+
+
+def server_process(client: LanguageClient) -> psutil.Process:
+    return psutil.Process(client._server.pid)  # type: ignore[union-attr]
+
+
+def cpu_percent_over(process: psutil.Process, seconds: float) -> float:
+    """Average CPU use (100 = one core busy) of the process and its threads."""
+    before = process.cpu_times()
+    start = time.monotonic()
+    time.sleep(seconds)
+    after = process.cpu_times()
+    used = (after.user - before.user) + (after.system - before.system)
+    return 100.0 * used / (time.monotonic() - start)

@@ -1,0 +1,137 @@
+"""End to end on the real model: the real `qwen-lsp` process over stdio.
+
+Greedy decoding and fixed fixtures keep these repeatable. What they judge is what
+a user gets: the text shown, the edit applied, and code that still runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import types as pytypes
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import start, stop
+from tests.e2e.helpers import apply_text_edits, argument, edits_of, execute, open_document
+
+pytestmark = [pytest.mark.e2e, pytest.mark.model]
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+ASYNC_FIXTURE = '''\
+import time
+
+
+def fetch_price(sku, delay=0.01):
+    """Look a price up in the slow price service."""
+    time.sleep(delay)
+    return {"apple": 0.5, "pear": 0.75}.get(sku, 1.0)
+
+
+async def basket_total(skus):
+    total = 0.0
+    for sku in skus:
+        total += fetch_price(sku)
+    return total
+
+
+def price_list(skus):
+    return [fetch_price(sku) for sku in skus]
+'''
+
+
+def _load(code: str) -> pytypes.ModuleType:
+    module = pytypes.ModuleType("rewritten")
+    exec(compile(code, "rewritten.py", "exec"), module.__dict__)
+    return module
+
+
+async def test_explain_streams_progress_and_is_cached_across_restarts(tmp_path, env):
+    path = tmp_path / "orders.py"
+    shutil.copy(EXAMPLES / "orders.py", path)
+    client = await start(tmp_path, env)
+    try:
+        uri = open_document(client, path, "python")
+        result = await execute(client, "qwenLsp.explain", argument(uri, 16, 4))
+        assert result["cached"] is False
+        markdown = result["markdown"]
+        assert len(markdown.split()) > 15, markdown
+        assert "order" in markdown.lower()
+        # the target is the whole function, decorators/docstring included
+        assert result["target"]["start"]["line"] == 13
+        # partial text was streamed as progress reports, ending with the final text
+        reports = [r for values in client.progress_reports.values() for r in values
+                   if getattr(r, "kind", "") == "report" and r.message]
+        assert len(reports) >= 2
+        assert markdown.startswith(reports[-1].message.strip()[:40])
+        # shown by the server itself in an editor without our plugin
+        assert client.shown_documents and client.shown_documents[-1].uri.endswith(".md")
+
+        again = await execute(client, "qwenLsp.explain", argument(uri, 20, 0))
+        assert again["cached"] is True and again["markdown"] == markdown
+    finally:
+        await stop(client)
+
+    client = await start(tmp_path, env)
+    try:
+        uri = open_document(client, path, "python")
+        after_restart = await execute(client, "qwenLsp.explain", argument(uri, 16, 4))
+        assert after_restart["cached"] is True
+        assert after_restart["markdown"] == markdown
+    finally:
+        await stop(client)
+
+
+async def test_refactor_is_applied_and_the_function_still_passes_its_tests(tmp_path, env):
+    path = tmp_path / "orders.py"
+    shutil.copy(EXAMPLES / "orders.py", path)
+    original = path.read_text()
+    client = await start(tmp_path, env)
+    try:
+        uri = open_document(client, path, "python")
+        result = await execute(client, "qwenLsp.refactor", argument(uri, 16, 4, version=1))
+        assert result["applied"] is True
+        edits = edits_of(result, uri)
+        assert edits, "the refactor changed nothing"
+        # the very edit the client was asked to apply, versioned
+        sent = client.applied_edits[-1].edit
+        assert sent.document_changes[0].text_document.version == 1
+        new_code = apply_text_edits(original, edits)
+    finally:
+        await stop(client)
+
+    assert new_code != original
+    module = _load(new_code)
+    orders = [module.Order("apple", 3, 0.5), module.Order("pear", 200, 0.75),
+              module.Order("apple", 1, 0.5)]
+    assert module.summarize_orders(orders) == ([("apple", 4, 2.0), ("pear", 200, 135.0)],
+                                               137.0)
+    assert module.summarize_orders([]) == ([], 0.0)
+    with pytest.raises(ValueError):
+        module.summarize_orders([module.Order("fig", 0, 1.0)])
+    # the rest of the file is untouched
+    assert module.price_list(["apple"]) == [0.5]
+
+
+async def test_convert_to_async_awaits_async_callers_and_lists_sync_ones(tmp_path, env):
+    path = tmp_path / "prices.py"
+    path.write_text(ASYNC_FIXTURE)
+    client = await start(tmp_path, env)
+    try:
+        uri = open_document(client, path, "python")
+        result = await execute(client, "qwenLsp.convertToAsync", argument(uri, 5, 4))
+        assert result["applied"] is True
+        new_code = apply_text_edits(ASYNC_FIXTURE, edits_of(result, uri))
+        notes = " ".join(result["notes"])
+        assert "price_list" in notes  # the sync caller is listed, not changed
+    finally:
+        await stop(client)
+
+    assert "async def fetch_price" in new_code
+    assert "total += await fetch_price(sku)" in new_code
+    assert "return [fetch_price(sku) for sku in skus]" in new_code
+    module = _load(new_code)
+    assert asyncio.run(module.fetch_price("pear")) == 0.75
+    assert asyncio.run(module.basket_total(["apple", "pear", "fig"])) == 2.25
