@@ -74,7 +74,7 @@ def answer_language(setting: str, client_locale: str | None) -> str:
 
 
 def resolve_span(source: Source, start_byte: int, end_byte: int, *, max_lines: int,
-                 need_syntax: bool) -> Span:
+                 need_syntax: bool, with_context: bool = True) -> Span:
     """Find what the request is about, or say plainly why there is nothing."""
     if source.doc is None:
         if need_syntax:
@@ -103,7 +103,8 @@ def resolve_span(source: Source, start_byte: int, end_byte: int, *, max_lines: i
     first = raw.split("\n", 1)[0]
     indent = first[: len(first) - len(first.lstrip())]
     code = textwrap.dedent(raw) if start == line_start else raw
-    context = context_for(source.doc, target) if source.doc is not None else None
+    context = context_for(source.doc, target) \
+        if source.doc is not None and with_context else None
     return Span(target=target, start_byte=start, end_byte=target.end_byte, indent=indent,
                 code=code, context=context)
 
@@ -120,16 +121,19 @@ def context_text(context: Context | None) -> str:
         return ""
     parts: list[str] = []
     if context.imports.strip():
-        parts.append("Imports of the file:\n" + context.imports.strip())
+        parts.append("The file imports:\n" + context.imports.strip())
     if context.class_header:
         parts.append("It is inside: " + context.class_header.strip())
     if context.called_signatures:
         parts.append("Functions of the same file it calls:\n"
                      + "\n".join(s.strip() for s in context.called_signatures))
-    return "\n".join(parts) + ("\n" if parts else "")
+    if not parts:
+        return ""
+    return "Context from the same file, for reference only (do not repeat it):\n" \
+        + "\n".join(parts) + "\n\n"
 
 
-_FENCE_RE = re.compile(r"```[^\n`]*\n(.*?)(?:\n```|\Z)", re.S)
+_FENCE_RE = re.compile(r"```[^\n`]*\n(.*?)(?:^[ \t]*```|\Z)", re.S | re.M)
 
 
 def extract_code(answer: str) -> str | None:

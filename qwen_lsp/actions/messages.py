@@ -16,6 +16,7 @@ def _values(source: Source, span: Span) -> dict[str, str]:
         "fence": source.fence,
         "kind": kind,
         "name": target.name or "",
+        "subject": f"{kind} `{target.name}`" if target.name else "code",
         "params": ", ".join(target.params) if target.params else "none",
         "file_name": file_name(source.path),
         "context": context_text(span.context),

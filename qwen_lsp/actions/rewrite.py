@@ -8,6 +8,7 @@ code needs it. Nothing leaves this module unless it passed validation.
 from __future__ import annotations
 
 import re
+import textwrap
 from dataclasses import dataclass, field
 
 from qwen_lsp.actions.common import Source, Span, reindent
@@ -96,11 +97,38 @@ def _js_async_position(head: str) -> int | None:
     return None
 
 
+def isolate_definition(source: Source, span: Span, code: str, prefer_async: bool) -> str:
+    """The target's own definition out of an answer that also repeats other code.
+
+    A small model often echoes the imports or the enclosing class around the
+    function it rewrote; only the definition with the target's name is kept.
+    """
+    name = span.target.name
+    if source.spec is None or not name or span.target.kind == "selection":
+        return code
+    doc = SyntaxDocument(source.spec, code.encode("utf-8"))
+    best = None
+    for match in re.finditer(rf"(?<![\w$]){re.escape(name)}(?![\w$])", code):
+        offset = len(code[: match.start()].encode("utf-8"))
+        found = find_target(doc, offset, offset)
+        if found is None or found.name != name or found.kind == "selection":
+            continue
+        if best is None or (prefer_async and found.is_async and not best.is_async):
+            best = found
+    if best is None:
+        return code
+    start = doc.source.rfind(b"\n", 0, best.start_byte) + 1
+    if doc.source[start:best.start_byte].strip():
+        start = best.start_byte
+    return textwrap.dedent(doc.source[start:best.end_byte].decode("utf-8"))
+
+
 def plan_rewrite(action: str, source: Source, span: Span, code: str) -> tuple[Plan | None,
                                                                                list[str]]:
     """Check the model's code and plan the edits; (None, problems) when it fails."""
     assert source.doc is not None
     target = span.target
+    code = isolate_definition(source, span, code, prefer_async=action == "async")
     new_text = reindent(code, span.indent)
     if action == "async":
         new_text = ensure_async(source, span, new_text)
@@ -117,7 +145,7 @@ def plan_rewrite(action: str, source: Source, span: Span, code: str) -> tuple[Pl
         _await_call_sites(source, span, plan)
         _import_asyncio(source, plan)
     if not plan.edits:
-        plan.notes.append("the model's version is identical to the code: nothing to change")
+        plan.notes.append("the model suggested no changes: nothing was applied")
     return plan, []
 
 

@@ -11,9 +11,9 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from qwen_lsp.actions.asyncify import rule_based_async
 from qwen_lsp.actions.common import ActionError, Source, Span, extract_code
-from qwen_lsp.actions.messages import Messages, explain_messages, repair_messages, \
-    rewrite_messages
+from qwen_lsp.actions.messages import Messages, explain_messages, repair_messages, rewrite_messages
 from qwen_lsp.actions.prompts import PromptStore
 from qwen_lsp.actions.rewrite import Plan, plan_rewrite
 from qwen_lsp.cache import ResultCache, cache_key
@@ -84,6 +84,14 @@ class Assistant:
 
     async def rewrite(self, action: str, source: Source, span: Span, params: GenParams,
                       on_text: OnText) -> RewriteOutcome:
+        if action == "async" and (code := rule_based_async(source, span)) is not None:
+            plan, problems = plan_rewrite(action, source, span, code)
+            if plan is not None:
+                notes = ["converted by exact rules (time.sleep -> await asyncio.sleep): "
+                         "no model needed", *plan.notes]
+                return RewriteOutcome(plan=plan, cached=False, notes=notes)
+            log.warning("rule-based async conversion failed its checks (%s); asking the model",
+                        problems)
         messages = rewrite_messages(self.prompts, action, source, span)
         key = await self._key(action, messages, params)
         hit = self._lookup(key, params)
@@ -94,14 +102,14 @@ class Assistant:
             log.info("cached %s result no longer fits the document: %s", action, problems)
 
         answer = await self.worker.run(key, messages, params, on_text)
-        plan, problems, code = self._check(action, source, span, answer)
+        plan, problems, code = self._check(action, source, span, answer, first=True)
         if plan is None:
             log.info("%s answer rejected (%s); asking once more", action, "; ".join(problems))
             on_text("\n\n[qwen-lsp: the answer did not pass the checks; asking once more]\n\n")
             retry = repair_messages(self.prompts, messages, answer, problems, source, span)
             retry_key = await self._key(action + ":repair", retry, params)
             answer = await self.worker.run(retry_key, retry, params, on_text)
-            plan, problems, code = self._check(action, source, span, answer)
+            plan, problems, code = self._check(action, source, span, answer, first=False)
         if plan is None:
             raise ActionError("the model's answer did not pass the checks, so nothing was "
                               "applied: " + "; ".join(problems))
@@ -109,12 +117,15 @@ class Assistant:
         return RewriteOutcome(plan=plan, cached=False, notes=plan.notes)
 
     @staticmethod
-    def _check(action: str, source: Source, span: Span,
-               answer: str) -> tuple[Plan | None, list[str], str]:
+    def _check(action: str, source: Source, span: Span, answer: str,
+               first: bool) -> tuple[Plan | None, list[str], str]:
+        """Plan the answer's edits; on the first try an unchanged answer is sent back."""
         code = extract_code(answer)
         if code is None:
             return None, ["the answer held no code block"], ""
         plan, problems = plan_rewrite(action, source, span, code)
+        if first and plan is not None and not plan.edits:
+            return None, ["it is the original code, unchanged: apply the improvements"], code
         return plan, problems, code
 
 

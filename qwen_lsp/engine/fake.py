@@ -29,17 +29,19 @@ class FakeEngine:
 
     ``piece_size`` characters per streamed piece, ``delay`` seconds before each
     piece. While ``gate`` is given and not set, generation waits at its start
-    (still cancellable), which lets a test hold a job in flight. ``error`` is
-    raised instead of answering.
+    (still cancellable), which lets a test hold a job in flight; ``prefill_gate``
+    does the same for prefill(). ``error`` is raised instead of answering.
     """
 
     answer: str | Callable[[list[Message]], str] = "fake answer"
     piece_size: int = 4
     delay: float = 0.0
     gate: threading.Event | None = None
+    prefill_gate: threading.Event | None = None
     error: Exception | None = None
     calls: list[FakeCall] = field(default_factory=list)
     prefills: list[list[Message]] = field(default_factory=list)
+    prefills_cancelled: int = 0
     started: threading.Event = field(default_factory=threading.Event)
     closed: bool = False
 
@@ -54,7 +56,7 @@ class FakeEngine:
         self.calls.append(call)
         self.started.set()
         try:
-            self._wait_gate(cancel)
+            _wait(self.gate, cancel)
             if self.error is not None:
                 raise self.error
             text = self.answer(messages) if callable(self.answer) else self.answer
@@ -75,16 +77,22 @@ class FakeEngine:
 
     def prefill(self, messages: list[Message], cancel: threading.Event) -> None:
         self.prefills.append(list(messages))
-        self._wait_gate(cancel)
-        if cancel.is_set():
-            raise Cancelled()
+        try:
+            _wait(self.prefill_gate, cancel)
+            if cancel.is_set():
+                raise Cancelled()
+        except Cancelled:
+            self.prefills_cancelled += 1
+            raise
 
     def close(self) -> None:
         self.closed = True
 
-    def _wait_gate(self, cancel: threading.Event) -> None:
-        if self.gate is None:
-            return
-        while not self.gate.wait(0.005):
-            if cancel.is_set():
-                raise Cancelled()
+
+def _wait(gate: threading.Event | None, cancel: threading.Event) -> None:
+    """Block until ``gate`` opens; raise Cancelled if ``cancel`` is set meanwhile."""
+    if gate is None:
+        return
+    while not gate.wait(0.005):
+        if cancel.is_set():
+            raise Cancelled()

@@ -136,7 +136,7 @@ class LlamaEngine:
                 if self._is_end(token):
                     break
                 produced += 1
-                if stream.feed(decoder.decode(self._piece(token))):
+                if stream.feed(decoder.decode(self.token_bytes(token))):
                     break
                 if produced >= params.max_tokens:
                     break
@@ -191,7 +191,8 @@ class LlamaEngine:
     def _is_end(self, token: int) -> bool:
         return token == self._eos or bool(llama_cpp.llama_vocab_is_eog(self._vocab, token))
 
-    def _piece(self, token: int) -> bytes:
+    def token_bytes(self, token: int) -> bytes:
+        """The raw bytes of one token (may be part of a UTF-8 character)."""
         # Not Llama.detokenize: in 0.3.36 it uses a 32-byte buffer and silently drops
         # longer pieces (Qwen has 240 such tokens, e.g. runs of 35+ spaces).
         size = 64

@@ -299,11 +299,13 @@ class EngineWorker:
             message = _describe(exc)
             log.error("model load failed: %s", message)
             with self._lock:
+                self._release(job)
                 if self._last_load is job:
                     self.state, self.error = "error", message
             job.done.set_exception(EngineError(message))
             return
         with self._lock:
+            self._release(job)
             self._engine = engine
             if self._last_load is job:
                 self.state, self.error = "ready", None
@@ -334,8 +336,14 @@ class EngineWorker:
 
         return on_text
 
+    def _release(self, job: _Job) -> None:
+        """Stop counting ``job`` as running before anyone hears it is done (lock held)."""
+        if self._current is job:
+            self._current = None
+
     def _finish(self, job: _Job, result: str | None, error: BaseException | None) -> None:
         with self._lock:
+            self._release(job)
             if job.key is not None and self._inflight.get(job.key) is job:
                 del self._inflight[job.key]
             subscribers = list(job.subscribers)

@@ -53,7 +53,8 @@ def register(server: QwenServer) -> None:
         actions: list[types.CodeAction] = []
         try:
             span = resolve_span(source, start, min(max(start, end), len(doc.text)),
-                                max_lines=max_lines, need_syntax=False)
+                                max_lines=max_lines, need_syntax=False,
+                                with_context=False)
         except ActionError:
             return None
         if _wanted(EXPLAIN_KIND, only):

@@ -41,7 +41,7 @@ def _decode(arguments: Any) -> tuple[str, int | None, tuple[int, int, int, int]]
     """The one argument object of every command, checked field by field."""
     usage = ('expected one argument {"textDocument": {"uri": ..., "version": ...}, '
              '"range": {"start": {"line", "character"}, "end": {...}}}')
-    if not isinstance(arguments, list) or len(arguments) != 1 or \
+    if not isinstance(arguments, (list, tuple)) or len(arguments) != 1 or \
             not isinstance(arguments[0], dict):
         raise JsonRpcInvalidParams(f"{usage}; got {arguments!r:.200}")
     arg = arguments[0]

@@ -393,6 +393,16 @@ def _trim(source: bytes, start: int, end: int) -> tuple[int, int]:
     return start, end
 
 
+def _past_indentation(source: bytes, offset: int) -> int:
+    line_start = source.rfind(b"\n", 0, offset) + 1
+    if source[line_start:offset].strip(b" \t"):
+        return offset
+    first = offset
+    while source[first:first + 1] in (b" ", b"\t"):
+        first += 1
+    return first if source[first:first + 1] not in (b"\n", b"\r", b"") else offset
+
+
 def _widen(doc: SyntaxDocument, start: int, end: int) -> Target:
     """The selection grown to whole statements: the children of the smallest block
     (module, body, class body, ...) holding both ends that overlap the selection."""
@@ -413,7 +423,9 @@ def find_target(doc: SyntaxDocument, start_byte: int, end_byte: int) -> Target |
     """What a code action at [start_byte, end_byte) works on.
 
     Empty range: the innermost function, method or class around the cursor (also when
-    the cursor is on its decorator, doc comment or name); None outside any.
+    the cursor is on its decorator, doc comment or name, or in the indentation before
+    it: a cursor in a line's leading whitespace counts as on its first character);
+    None outside any.
     Non-empty range (surrounding whitespace ignored): the innermost definition holding
     the selection, if the selection covers at least 60% of its bytes or exactly its
     name; otherwise the selection widened to whole statements (see `_widen`), kind
@@ -424,6 +436,7 @@ def find_target(doc: SyntaxDocument, start_byte: int, end_byte: int) -> Target |
     if start != end:
         start, end = _trim(doc.source, start, end)
     if start == end:
+        start = _past_indentation(doc.source, start)
         defs = _defs_on_path(doc, start, start)
         return _target(defs[-1], doc) if defs else None
     defs = _defs_on_path(doc, start, end)

@@ -84,35 +84,62 @@ async def test_explain_streams_progress_and_is_cached_across_restarts(tmp_path, 
         await stop(client)
 
 
+WORDS_FIXTURE = '''\
+"""Word statistics."""
+
+
+def count_words(text, ignore=()):
+    """Count how often each word occurs, case-insensitively."""
+    counts = {}
+    for word in text.split():
+        word = word.strip(".,;:!?").lower()
+        if word == "" or word in ignore:
+            continue
+        if word in counts:
+            counts[word] = counts[word] + 1
+        else:
+            counts[word] = 1
+    return counts
+
+
+def most_common(text):
+    counts = count_words(text)
+    return max(counts, key=counts.get) if counts else None
+'''
+
+
+def _check_count_words(module: pytypes.ModuleType) -> None:
+    """count_words' own tests."""
+    assert module.count_words("") == {}
+    assert module.count_words("A a b. B! c", ignore=("c",)) == {"a": 2, "b": 2}
+    assert module.count_words("Hi, hi; HI? ...") == {"hi": 3}
+    assert module.most_common("x y y") == "y"
+
+
 async def test_refactor_is_applied_and_the_function_still_passes_its_tests(tmp_path, env):
-    path = tmp_path / "orders.py"
-    shutil.copy(EXAMPLES / "orders.py", path)
-    original = path.read_text()
+    path = tmp_path / "words.py"
+    path.write_text(WORDS_FIXTURE)
+    _check_count_words(_load(WORDS_FIXTURE))
     client = await start(tmp_path, env)
     try:
         uri = open_document(client, path, "python")
-        result = await execute(client, "qwenLsp.refactor", argument(uri, 16, 4, version=1))
-        assert result["applied"] is True
+        result = await execute(client, "qwenLsp.refactor", argument(uri, 6, 4, version=1))
+        assert result["applied"] is True, result["notes"]
         edits = edits_of(result, uri)
         assert edits, "the refactor changed nothing"
-        # the very edit the client was asked to apply, versioned
+        # the very edit the client was asked to apply: versioned, marked for confirmation
         sent = client.applied_edits[-1].edit
         assert sent.document_changes[0].text_document.version == 1
-        new_code = apply_text_edits(original, edits)
+        assert sent.change_annotations and all(
+            a.needs_confirmation for a in sent.change_annotations.values())
+        new_code = apply_text_edits(WORDS_FIXTURE, edits)
     finally:
         await stop(client)
 
-    assert new_code != original
-    module = _load(new_code)
-    orders = [module.Order("apple", 3, 0.5), module.Order("pear", 200, 0.75),
-              module.Order("apple", 1, 0.5)]
-    assert module.summarize_orders(orders) == ([("apple", 4, 2.0), ("pear", 200, 135.0)],
-                                               137.0)
-    assert module.summarize_orders([]) == ([], 0.0)
-    with pytest.raises(ValueError):
-        module.summarize_orders([module.Order("fig", 0, 1.0)])
-    # the rest of the file is untouched
-    assert module.price_list(["apple"]) == [0.5]
+    assert new_code != WORDS_FIXTURE
+    # the edit is minimal: the other function is untouched
+    assert new_code.endswith(WORDS_FIXTURE[WORDS_FIXTURE.index("def most_common"):])
+    _check_count_words(_load(new_code))
 
 
 async def test_convert_to_async_awaits_async_callers_and_lists_sync_ones(tmp_path, env):

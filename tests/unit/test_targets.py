@@ -492,6 +492,16 @@ def test_python_decorated_class():
     assert span_text(doc, target) == "@decorator\nclass Tagged:\n    pass"
 
 
+def test_cursor_in_the_indentation_before_a_method_targets_the_method():
+    doc = document("python", PY)
+    line_start = at(doc, "    def size")
+    for offset in (line_start, line_start + 2):
+        target = find_target(doc, offset, offset)
+        assert (target.kind, target.name) == ("method", "size")
+    blank_line_in_class = at(doc, "\n\n    @functools") + 1
+    assert find_target(doc, blank_line_in_class, blank_line_in_class).name == "Service"
+
+
 def test_cursor_at_the_very_end_of_a_function_still_targets_it():
     doc = document("python", "def f():\n    return 1")
     target = find_target(doc, len(doc.source), len(doc.source))
@@ -678,6 +688,17 @@ def test_context_has_imports_class_header_and_called_signatures_in_call_order():
         "def save(self, value):",
         "def helper(x):",
     )
+
+
+def test_context_of_a_selection_inside_a_method():
+    doc = document("python", CONTEXT)
+    target = find_target(doc, at(doc, "self.save"), at(doc, "helper(data)\n        print") + 3)
+    assert target.kind == "selection"
+    assert doc.text(target.start_byte, target.end_byte) == (
+        "self.save(helper(data))\n        helper(data)")
+    context = context_for(doc, target)
+    assert context.class_header == "class Service(Base):"
+    assert context.called_signatures == ("def save(self, value):", "def helper(x):")
 
 
 def test_context_of_a_free_function_has_no_class_header():
