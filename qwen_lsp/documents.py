@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from qwen_lsp.actions.common import Source
 from qwen_lsp.edits import byte_offset
@@ -23,6 +24,8 @@ class OpenDocument:
     spec: LanguageSpec | None
     syntax: SyntaxDocument | None
     max_file_bytes: int
+    # called after every change: a running rewrite listens, to stop at once
+    listeners: list[Callable[[], None]] = field(default_factory=list)
 
     @classmethod
     def open(cls, uri: str, path: str, language_id: str, version: int | None, text: str,
@@ -75,6 +78,8 @@ class OpenDocument:
             else:
                 self._reparse()
         self.version = version
+        for listener in list(self.listeners):
+            listener()
 
     def source(self, snapshot: bool = False) -> Source:
         """The document as actions see it; a snapshot stays valid across later edits."""

@@ -7,6 +7,7 @@ from functools import partial
 from typing import Any
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 
@@ -42,6 +43,21 @@ class QwenProtocol(LanguageServerProtocol):
                 )
                 return
         super()._handle_request(msg_id, method_name, params)
+
+    def _send_handler_result(self, future: Any, *, msg_id: Any) -> None:
+        # An expected failure (the user already got a readable message) is answered
+        # without pygls' traceback in the log.
+        if not future.cancelled() and isinstance(future.exception(), ExpectedFailure):
+            self._request_futures.pop(msg_id, None)
+            self._send_response(msg_id, error=future.exception().to_response_error())
+            return
+        super()._send_handler_result(future, msg_id=msg_id)
+
+
+class ExpectedFailure(JsonRpcException):
+    """LSP ``RequestFailed``: a valid request that could not be carried out."""
+
+    CODE = -32803
 
 
 class QwenServer(LanguageServer):

@@ -7,13 +7,14 @@ model's job; nothing is applied and the client gets ``RequestCancelled``.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
-from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
+from pygls.exceptions import JsonRpcInvalidParams
 
 from qwen_lsp.actions.common import ActionError, Source, Span, answer_language, resolve_span
 from qwen_lsp.actions.rewrite import async_offer_reason
@@ -22,19 +23,13 @@ from qwen_lsp.edits import TextEdit, byte_offset, position_of
 from qwen_lsp.engine.base import EngineError
 from qwen_lsp.features.progress import CommandProgress
 from qwen_lsp.runtime import default_cache_directory
-from qwen_lsp.server import COMMANDS, QwenServer
+from qwen_lsp.server import COMMANDS, ExpectedFailure, QwenServer
 
 log = logging.getLogger(__name__)
 
 _ACTIONS = {"qwenLsp.explain": "explain", "qwenLsp.refactor": "refactor",
             "qwenLsp.convertToAsync": "async"}
 _TITLES = {"explain": "Explaining", "refactor": "Refactoring", "async": "Converting to async"}
-
-
-class RequestFailed(JsonRpcException):
-    """LSP ``RequestFailed``: the request was valid but could not be carried out."""
-
-    CODE = -32803
 
 
 def _decode(arguments: Any) -> tuple[str, int | None, tuple[int, int, int, int]]:
@@ -123,7 +118,7 @@ class CommandRun:
             outcome = "failed"
             message = f"qwen-lsp: {_TITLES[self.action].lower()} {self.label} failed: {exc}"
             self.ls.notify_user(message)
-            raise RequestFailed(message) from None
+            raise ExpectedFailure(message) from None
         finally:
             progress.end(outcome)
 
@@ -139,14 +134,29 @@ class CommandRun:
         return {"markdown": outcome.markdown, "cached": outcome.cached,
                 "target": _unstructure(self.ls, target)}
 
+    def _document_changed(self) -> bool:
+        return (self.ls.documents.get(self.doc.uri) is not self.doc
+                or self.doc.version != self.version or self.doc.text != self.source.text)
+
     async def _rewrite(self, progress: CommandProgress) -> dict:
-        outcome = await self.ls.runtime.assistant.rewrite(
-            self.action, self.source, self.span, self.ls.runtime.gen_params(), progress.stream)
-        notes = list(outcome.notes)
-        if self.doc.version != self.version or self.doc.text != self.source.text \
-                or self.ls.documents.get(self.doc.uri) is not self.doc:
+        work = asyncio.ensure_future(self.ls.runtime.assistant.rewrite(
+            self.action, self.source, self.span, self.ls.runtime.gen_params(), progress.stream))
+        changed = asyncio.Event()
+        self.doc.listeners.append(changed.set)
+        waiter = asyncio.ensure_future(changed.wait())
+        try:
+            await asyncio.wait({work, waiter}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            self.doc.listeners.remove(changed.set)
+            waiter.cancel()
+            if not work.done():
+                work.cancel()  # stops the model's job: its answer could not be applied
+                await asyncio.gather(work, return_exceptions=True)
+        if self._document_changed():
             raise ActionError("the document changed while the model was working, so nothing "
                               "was applied: run the action again")
+        outcome = work.result()
+        notes = list(outcome.notes)
         edit = self._workspace_edit(outcome.plan.edits)
         applied = False
         if outcome.plan.edits:
@@ -236,7 +246,7 @@ def register(server: QwenServer) -> None:
             except ActionError as exc:
                 message = f"qwen-lsp: {exc}"
                 server.notify_user(message)
-                raise RequestFailed(message) from None
+                raise ExpectedFailure(message) from None
             return await run.run()
         return handler
 

@@ -160,5 +160,76 @@ async def test_convert_to_async_awaits_async_callers_and_lists_sync_ones(tmp_pat
     assert "total += await fetch_price(sku)" in new_code
     assert "return [fetch_price(sku) for sku in skus]" in new_code
     module = _load(new_code)
-    assert asyncio.run(module.fetch_price("pear")) == 0.75
-    assert asyncio.run(module.basket_total(["apple", "pear", "fig"])) == 2.25
+    assert asyncio.iscoroutinefunction(module.fetch_price)
+    assert await module.fetch_price("pear") == 0.75
+    assert await module.basket_total(["apple", "pear", "fig"]) == 2.25
+
+
+JS_FIXTURE = '''\
+function fetchUser(id) {
+  return id === 1 ? Promise.resolve({ name: "ada" }) : Promise.reject(new Error("no user"));
+}
+
+function loadUser(id) {
+  return fetchUser(id)
+    .then((user) => user.name.toUpperCase())
+    .catch(() => "unknown");
+}
+
+async function greetAll(ids) {
+  const names = [];
+  for (const id of ids) {
+    names.push(await loadUser(id));
+  }
+  return names.join(", ");
+}
+
+function report(id) {
+  return loadUser(id).then((name) => "report for " + name);
+}
+
+module.exports = { loadUser, greetAll, report };
+'''
+
+NODE_CHECK = """
+const m = require(process.argv[1]);
+(async () => {
+  const out = [await m.loadUser(1), await m.loadUser(2), await m.greetAll([1, 2]),
+               await m.report(1), m.loadUser.constructor.name];
+  console.log(JSON.stringify(out));
+})();
+"""
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is needed to run the JS result")
+async def test_convert_then_chain_to_async_await_with_the_model(tmp_path, env):
+    import json
+    import subprocess
+
+    path = tmp_path / "users.js"
+    path.write_text(JS_FIXTURE)
+
+    def run_node(code: str) -> list:
+        target = tmp_path / "check.js"
+        target.write_text(code)
+        out = subprocess.run(["node", "-e", NODE_CHECK, str(target)], capture_output=True,
+                             text=True, timeout=60, check=True)
+        return json.loads(out.stdout)
+
+    before = run_node(JS_FIXTURE)
+    assert before[:4] == ["ADA", "unknown", "ADA, unknown", "report for ADA"]
+    client = await start(tmp_path, env)
+    try:
+        uri = open_document(client, path, "javascript")
+        result = await execute(client, "qwenLsp.convertToAsync", argument(uri, 5, 2))
+        assert result["applied"] is True
+        assert not any("exact rules" in n for n in result["notes"])  # the model did this one
+        assert any("report" in n for n in result["notes"])  # sync caller listed
+        new_code = apply_text_edits(JS_FIXTURE, edits_of(result, uri))
+    finally:
+        await stop(client)
+    assert "async function loadUser" in new_code
+    assert ".then((user)" not in new_code
+    after = run_node(new_code)
+    assert after[:4] == before[:4]
+    assert after[4] == "AsyncFunction"

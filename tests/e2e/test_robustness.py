@@ -61,7 +61,7 @@ async def _assert_goes_idle(client) -> None:
 async def test_cancel_stops_the_model_applies_nothing_and_server_answers_next(
         tmp_path, env, phase, delay):
     path = tmp_path / "crunch.py"
-    path.write_text(long_function(180) + "\n\n" + SMALL)
+    path.write_text(long_function(70) + "\n\n" + SMALL)
     client = await start(tmp_path, env)
     try:
         uri = open_document(client, path, "python")
@@ -102,7 +102,7 @@ async def test_cancel_stops_the_model_applies_nothing_and_server_answers_next(
 @pytest.mark.model
 async def test_cancelling_the_progress_cancels_the_command(tmp_path, env):
     path = tmp_path / "crunch.py"
-    path.write_text(long_function(120))
+    path.write_text(long_function(70))
     client = await start(tmp_path, env)
     try:
         uri = open_document(client, path, "python")

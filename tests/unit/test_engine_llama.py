@@ -20,10 +20,8 @@ import pytest
 pytest.importorskip("llama_cpp")
 
 from qwen_lsp.engine.base import Cancelled, EngineError, GenParams  # noqa: E402
-from qwen_lsp.engine.llama import LlamaEngine, format_chatml  # noqa: E402
+from qwen_lsp.engine.llama import LlamaEngine, _TextStream, format_chatml  # noqa: E402
 from qwen_lsp.engine.model import ModelError, resolve_model  # noqa: E402
-
-pytestmark = pytest.mark.model
 
 SHORT = [
     {"role": "system", "content": "You are a concise coding assistant."},
@@ -31,6 +29,9 @@ SHORT = [
 ]
 SHORT_PARAMS = GenParams(max_tokens=24)
 N_CTX = 4096
+# One thread: on a shared 2-core machine, two llama.cpp threads next to any other
+# busy process spin in their barriers and slow down 5-10x; one thread only halves.
+N_THREADS = 1
 
 
 def long_messages() -> list[dict[str, str]]:
@@ -52,7 +53,7 @@ def model_path() -> Path:
 
 @pytest.fixture(scope="module")
 def engine(model_path: Path) -> Iterator[LlamaEngine]:
-    llama_engine = LlamaEngine(model_path, n_threads=2, n_ctx=N_CTX)
+    llama_engine = LlamaEngine(model_path, n_threads=N_THREADS, n_ctx=N_CTX)
     yield llama_engine
     llama_engine.close()
 
@@ -76,6 +77,30 @@ def cancel_after(event: threading.Event, seconds: float) -> dict[str, float]:
     return stamp
 
 
+def stream(stops: tuple[str, ...], pieces: list[str]) -> tuple[str, list[str], bool]:
+    emitted: list[str] = []
+    text_stream = _TextStream(stops, emitted.append)
+    hit = any([text_stream.feed(piece) for piece in pieces])
+    return text_stream.finish(""), emitted, hit
+
+
+def test_text_stream_holds_back_a_possible_stop_string_across_pieces() -> None:
+    text, emitted, hit = stream(("```",), ["x = 1\n`", "`", "`\nmore"])
+    assert (text, hit) == ("x = 1\n", True)
+    assert emitted == ["x = 1\n"]
+
+
+def test_text_stream_releases_held_text_that_was_no_stop_string() -> None:
+    text, emitted, hit = stream(("```",), ["a`", "`b", "c"])
+    assert (text, hit) == ("a``bc", False)
+    assert emitted == ["a", "``b", "c"]
+
+
+def test_text_stream_without_stops_passes_pieces_through() -> None:
+    assert stream((), ["a", "", "b"]) == ("ab", ["a", "b"], False)
+
+
+@pytest.mark.model
 def test_streamed_pieces_add_up_to_the_answer(engine: LlamaEngine, fresh_answer: str) -> None:
     pieces: list[str] = []
     text = engine.generate(SHORT, SHORT_PARAMS, pieces.append, threading.Event())
@@ -86,6 +111,7 @@ def test_streamed_pieces_add_up_to_the_answer(engine: LlamaEngine, fresh_answer:
     assert 0 < engine.last_stats["output_tokens"] <= SHORT_PARAMS.max_tokens
 
 
+@pytest.mark.model
 def test_prompt_is_chatml_with_contents_as_plain_text(engine: LlamaEngine) -> None:
     assert engine.prompt_tokens(SHORT) == engine._llama.tokenize(
         format_chatml(SHORT).encode(), add_bos=False, special=True
@@ -96,12 +122,14 @@ def test_prompt_is_chatml_with_contents_as_plain_text(engine: LlamaEngine) -> No
     assert engine.prompt_tokens(sneaky).count(151645) == 1  # only the template's own
 
 
+@pytest.mark.model
 def test_tokens_longer_than_32_bytes_are_not_dropped(engine: LlamaEngine) -> None:
     spaces = engine._llama.tokenize(b" " * 35, add_bos=False, special=False)
     assert len(spaces) == 1
     assert engine.token_bytes(spaces[0]) == b" " * 35
 
 
+@pytest.mark.model
 def test_stop_string_ends_the_answer_before_it(engine: LlamaEngine) -> None:
     pieces: list[str] = []
     params = GenParams(max_tokens=40, stop=("def ",))
@@ -111,6 +139,7 @@ def test_stop_string_ends_the_answer_before_it(engine: LlamaEngine) -> None:
     assert "".join(pieces) == text
 
 
+@pytest.mark.model
 def test_request_longer_than_the_context_is_refused(engine: LlamaEngine) -> None:
     with pytest.raises(EngineError) as info:
         engine.generate(SHORT, GenParams(max_tokens=N_CTX), lambda _p: None, threading.Event())
@@ -120,6 +149,7 @@ def test_request_longer_than_the_context_is_refused(engine: LlamaEngine) -> None
     assert "select less code or raise contextSize" in message
 
 
+@pytest.mark.model
 def test_cancel_during_prompt_evaluation_stops_it_and_the_engine_recovers(
     engine: LlamaEngine, fresh_answer: str
 ) -> None:
@@ -139,6 +169,7 @@ def test_cancel_during_prompt_evaluation_stops_it_and_the_engine_recovers(
     assert after == fresh_answer
 
 
+@pytest.mark.model
 def test_cancel_while_decoding_stops_early_and_the_engine_recovers(
     engine: LlamaEngine, fresh_answer: str
 ) -> None:
@@ -158,6 +189,7 @@ def test_cancel_while_decoding_stops_early_and_the_engine_recovers(
     assert after == fresh_answer
 
 
+@pytest.mark.model
 def test_cancel_from_another_thread_while_decoding(engine: LlamaEngine) -> None:
     cancel = threading.Event()
     pieces: list[str] = []
@@ -172,6 +204,7 @@ def test_cancel_from_another_thread_while_decoding(engine: LlamaEngine) -> None:
     assert len(pieces) < 100
 
 
+@pytest.mark.model
 def test_prefill_then_generate_gives_the_same_answer(
     engine: LlamaEngine, fresh_answer: str
 ) -> None:
@@ -181,6 +214,7 @@ def test_prefill_then_generate_gives_the_same_answer(
     )
 
 
+@pytest.mark.model
 def test_prefill_is_cancellable(engine: LlamaEngine, fresh_answer: str) -> None:
     cancel = threading.Event()
     cancel_after(cancel, 0.2)
@@ -208,7 +242,7 @@ LOADER = textwrap.dedent(
 
     thread = threading.Thread(target=chatter)
     thread.start()
-    engine = LlamaEngine(sys.argv[1], n_threads=2, n_ctx=512)
+    engine = LlamaEngine(sys.argv[1], n_threads=1, n_ctx=512)
     engine.generate([{"role": "user", "content": "hi"}], GenParams(max_tokens=3),
                     lambda piece: None, threading.Event())
     stop.set()
@@ -218,6 +252,7 @@ LOADER = textwrap.dedent(
 )
 
 
+@pytest.mark.model
 def test_loading_and_generating_leave_stdout_alone(model_path: Path, tmp_path: Path) -> None:
     script = tmp_path / "load.py"
     script.write_text(LOADER)
@@ -243,6 +278,7 @@ class Borrowed:
         self.generate = engine.generate
 
 
+@pytest.mark.model
 async def test_cancelling_a_worker_request_stops_the_real_model(
     engine: LlamaEngine, fresh_answer: str
 ) -> None:
