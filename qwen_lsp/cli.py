@@ -60,7 +60,7 @@ def serve(args: argparse.Namespace) -> int:
     _setup_logging(args.verbose, server=True)
     from qwen_lsp.server import create_server
 
-    server = create_server()
+    server = create_server(args.model)
     logging.getLogger("qwen_lsp").addHandler(_ClientLogHandler(server))
     if args.tcp:
         server.start_tcp("127.0.0.1", args.port)

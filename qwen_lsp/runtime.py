@@ -36,8 +36,10 @@ def default_cache_directory() -> Path:
 
 class Runtime:
     def __init__(self, settings: Settings,
-                 engine_factory: Callable[[Path, Settings], Engine] | None = None) -> None:
+                 engine_factory: Callable[[Path, Settings], Engine] | None = None,
+                 model_override: str | None = None) -> None:
         self.settings = settings
+        self.model_override = model_override  # --model on the command line wins
         self.worker = EngineWorker()
         self._engine_factory = engine_factory or _llama_factory
         self.model: dict[str, object] = {"path": None, "sha256": None, "size": None,
@@ -61,7 +63,7 @@ class Runtime:
 
         def factory() -> Engine:
             try:
-                path = resolve_model(settings.model_path or None)
+                path = resolve_model(self.model_override or settings.model_path or None)
                 info = model_info(path)
                 self.model = {"path": str(path), "sha256": info["sha256"],
                               "size": info["size"], "error": None}

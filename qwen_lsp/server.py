@@ -61,23 +61,25 @@ class ExpectedFailure(JsonRpcException):
 
 
 class QwenServer(LanguageServer):
-    def __init__(self) -> None:
+    def __init__(self, model_override: str | None = None) -> None:
         super().__init__("qwen-lsp", __version__, protocol_cls=QwenProtocol,
                          text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
         self._runtime: Runtime | None = None
+        self.model_override = model_override
         self.documents: dict[str, OpenDocument] = {}
         self.client_locale: str | None = None
         self.command_handlers: dict[str, Any] = {}
+        self.last_prefill: tuple | None = None  # the target whose prompt was pre-evaluated
 
     @property
     def runtime(self) -> Runtime:
         if self._runtime is None:
-            self._runtime = Runtime(Settings())
+            self._runtime = Runtime(Settings(), model_override=self.model_override)
         return self._runtime
 
     def start_runtime(self, settings: Settings) -> None:
         """Called once, at initialize, with the client's first settings."""
-        self._runtime = Runtime(settings)
+        self._runtime = Runtime(settings, model_override=self.model_override)
 
     @property
     def settings(self) -> Settings:
@@ -110,10 +112,10 @@ class QwenServer(LanguageServer):
         self.window_show_message(types.ShowMessageParams(type=kind, message=message))
 
 
-def create_server() -> QwenServer:
+def create_server(model_override: str | None = None) -> QwenServer:
     from qwen_lsp.features import code_actions, commands, config, sync
 
-    server = QwenServer()
+    server = QwenServer(model_override)
     config.register(server)
     sync.register(server)
     code_actions.register(server)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 
 from qwen_lsp.syntax.document import SyntaxDocument
-from qwen_lsp.syntax.languages import LanguageSpec
+from qwen_lsp.syntax.languages import LanguageSpec, display_name
 from qwen_lsp.syntax.targets import Context, Target, context_for, find_target
 
 ACTIONS = ("explain", "refactor", "async")
@@ -40,9 +40,7 @@ class Source:
     @property
     def language_label(self) -> str:
         if self.spec is not None:
-            return {"cpp": "C++", "csharp": "C#", "tsx": "TSX", "javascript": "JavaScript",
-                    "typescript": "TypeScript", "php": "PHP"}.get(
-                        self.spec.name, self.spec.name.capitalize())
+            return display_name(self.spec)
         return self.language_id or "plain text"
 
     @property

@@ -82,6 +82,19 @@ class Assistant:
         self._store(key, {"markdown": markdown}, params)
         return ExplainOutcome(markdown=markdown, cached=False)
 
+    async def prefill_explain(self, source: Source, span: Span, language: str,
+                              params: GenParams) -> bool:
+        """Evaluate the explain prompt ahead of time, unless its answer is cached.
+
+        The engine drops this work the moment a real request arrives; when that
+        request is this explain, its prompt is already evaluated.
+        """
+        messages = explain_messages(self.prompts, source, span, language)
+        key = await self._key("explain", messages, params)
+        if self._lookup(key, params) is not None:
+            return False
+        return self.worker.prefill(messages)
+
     async def rewrite(self, action: str, source: Source, span: Span, params: GenParams,
                       on_text: OnText) -> RewriteOutcome:
         if action == "async" and (code := rule_based_async(source, span)) is not None:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from lsprotocol import types
 
-from qwen_lsp.actions.common import ActionError, resolve_span
+from qwen_lsp.actions.common import ActionError, answer_language, resolve_span
 from qwen_lsp.actions.rewrite import async_offer_reason
+from qwen_lsp.documents import OpenDocument
 from qwen_lsp.edits import byte_offset
 from qwen_lsp.server import QwenServer
 
@@ -57,6 +59,7 @@ def register(server: QwenServer) -> None:
                                 with_context=False)
         except ActionError:
             return None
+        _maybe_prefill(ls, doc, span.target.start_byte, span.target.end_byte)
         if _wanted(EXPLAIN_KIND, only):
             actions.append(_action("Ask AI to explain", EXPLAIN_KIND, "qwenLsp.explain",
                                    argument))
@@ -69,3 +72,28 @@ def register(server: QwenServer) -> None:
             actions.append(_action("Convert to async with AI", ASYNC_KIND,
                                    "qwenLsp.convertToAsync", argument))
         return actions
+
+
+def _maybe_prefill(ls: QwenServer, doc: OpenDocument, start: int, end: int) -> None:
+    """While the user looks at a function, evaluate its explain prompt in the background."""
+    runtime = ls.runtime
+    key = (doc.uri, doc.version, start, end)
+    if runtime.model_state != "ready" or runtime.worker.queue_length or \
+            ls.last_prefill == key:
+        return
+    ls.last_prefill = key
+    source = doc.source(snapshot=True)
+    try:
+        span = resolve_span(source, start, end, max_lines=ls.settings.max_span_lines,
+                            need_syntax=False)
+    except ActionError:
+        return
+    language = answer_language(ls.settings.explanation_language, ls.client_locale)
+    task = asyncio.ensure_future(runtime.assistant.prefill_explain(
+        source, span, language, runtime.gen_params()))
+    task.add_done_callback(_log_failure)
+
+
+def _log_failure(task: asyncio.Future) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.info("prefill skipped: %s", task.exception())

@@ -38,7 +38,7 @@ LANGUAGES: tuple[LanguageSpec, ...] = (
     _spec("java", ("java",), (".java",)),
     _spec("c", ("c",), (".c", ".h")),
     _spec("cpp", ("cpp", "c++"), (".cpp", ".cc", ".cxx", ".hpp", ".hh", ".hxx")),
-    _spec("csharp", ("csharp",), (".cs",)),
+    _spec("csharp", ("csharp", "cs"), (".cs",)),
     _spec("ruby", ("ruby",), (".rb",)),
     _spec("php", ("php",), (".php",)),
     _spec("bash", ("shellscript", "bash", "sh"), (".sh", ".bash")),
