@@ -19,6 +19,7 @@ EXPLAIN_KIND = "qwen.explain"
 REFACTOR_KIND = "refactor.rewrite.qwen"
 ASYNC_KIND = "refactor.rewrite.qwen.async"
 KINDS = [EXPLAIN_KIND, REFACTOR_KIND, ASYNC_KIND]
+_NO_LIMIT = 10**9  # listing: the length limit is reported as a disabled reason
 
 
 def _wanted(kind: str, only: list[str] | None) -> bool:
@@ -27,10 +28,12 @@ def _wanted(kind: str, only: list[str] | None) -> bool:
     return any(kind == o or kind.startswith(str(o) + ".") for o in only)
 
 
-def _action(title: str, kind: str, command: str, argument: dict) -> types.CodeAction:
+def _action(title: str, kind: str, command: str, argument: dict,
+            disabled: str | None) -> types.CodeAction:
     return types.CodeAction(
         title=title, kind=kind,
-        command=types.Command(title=title, command=command, arguments=[argument]))
+        command=types.Command(title=title, command=command, arguments=[argument]),
+        disabled=types.CodeActionDisabled(reason=disabled) if disabled else None)
 
 
 def register(server: QwenServer) -> None:
@@ -55,22 +58,27 @@ def register(server: QwenServer) -> None:
         actions: list[types.CodeAction] = []
         try:
             span = resolve_span(source, start, min(max(start, end), len(doc.text)),
-                                max_lines=max_lines, need_syntax=False,
-                                with_context=False)
+                                max_lines=_NO_LIMIT, need_syntax=False, with_context=False)
         except ActionError:
             return None
-        _maybe_prefill(ls, doc, span.target.start_byte, span.target.end_byte)
+        lines = span.code.count("\n") + 1
+        too_long = None
+        if lines > max_lines:
+            too_long = (f"the {span.target.kind} is {lines} lines long, more than "
+                        f"maxSpanLines ({max_lines})")
+        else:
+            _maybe_prefill(ls, doc, span.target.start_byte, span.target.end_byte)
         if _wanted(EXPLAIN_KIND, only):
             actions.append(_action("Ask AI to explain", EXPLAIN_KIND, "qwenLsp.explain",
-                                   argument))
+                                   argument, too_long))
         if source.doc is None:
             return actions
         if _wanted(REFACTOR_KIND, only):
             actions.append(_action("Refactor with AI", REFACTOR_KIND, "qwenLsp.refactor",
-                                   argument))
+                                   argument, too_long))
         if _wanted(ASYNC_KIND, only) and async_offer_reason(source, span) is None:
             actions.append(_action("Convert to async with AI", ASYNC_KIND,
-                                   "qwenLsp.convertToAsync", argument))
+                                   "qwenLsp.convertToAsync", argument, too_long))
         return actions
 
 

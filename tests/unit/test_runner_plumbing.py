@@ -1,0 +1,141 @@
+"""The action runner's plumbing, on a FakeEngine (scripted answers, no model).
+
+What the real model says is judged in tests/e2e; here: checks, the one repair,
+the cache, and the exact-rule path that needs no model at all.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from qwen_lsp.actions.common import ActionError, resolve_span
+from qwen_lsp.actions.prompts import PromptStore
+from qwen_lsp.actions.runner import Assistant
+from qwen_lsp.cache import ResultCache
+from qwen_lsp.documents import OpenDocument
+from qwen_lsp.engine.base import GenParams
+from qwen_lsp.engine.fake import FakeEngine
+from qwen_lsp.engine.worker import EngineWorker
+
+CODE = '''\
+import time
+
+
+class Shop:
+    def total(self, prices):
+        result = 0
+        for p in prices:
+            result = result + p
+        return result
+
+
+def wait(seconds):
+    time.sleep(seconds)
+    return seconds
+
+
+async def main():
+    return wait(1)
+'''
+
+GOOD_METHOD = "```python\ndef total(self, prices):\n    return sum(prices)\n```"
+BROKEN = "```python\ndef total(self, prices:\n    return sum(prices)\n```"
+RENAMED = "```python\ndef add_all(self, prices):\n    return sum(prices)\n```"
+
+
+def _source():
+    doc = OpenDocument.open("file:///shop.py", "/shop.py", "python", 1, CODE, 5_000_000)
+    return doc.source(snapshot=True)
+
+
+def _span(source, line: int):
+    offset = sum(len(x) + 1 for x in CODE.split("\n")[:line]) + 8
+    return resolve_span(source, offset, offset, max_lines=400, need_syntax=True)
+
+
+async def _assistant(tmp_path, answers: list[str]):
+    engine = FakeEngine(answer=lambda messages: answers[min(len(engine.calls), len(answers)) - 1])
+    worker = EngineWorker()
+    worker.load(lambda: engine)
+    await worker.wait_ready()
+
+    async def model_id() -> str:
+        return "fake-model-sha"
+
+    cache = ResultCache(tmp_path / "cache", 10_000_000)
+    return Assistant(worker, PromptStore(), cache, model_id), engine, worker
+
+
+async def test_a_valid_method_rewrite_is_reindented_and_planned(tmp_path):
+    assistant, engine, worker = await _assistant(tmp_path, [GOOD_METHOD])
+    try:
+        source = _source()
+        outcome = await assistant.rewrite("refactor", source, _span(source, 5), GenParams(),
+                                          lambda s: None)
+        assert outcome.plan.new_text == "    def total(self, prices):\n        return sum(prices)"
+        assert len(engine.calls) == 1 and not outcome.cached
+        # same request again: from the cache, the engine is not called
+        again = await assistant.rewrite("refactor", source, _span(source, 5), GenParams(),
+                                        lambda s: None)
+        assert again.cached and len(engine.calls) == 1
+    finally:
+        worker.shutdown()
+
+
+@pytest.mark.parametrize("first", [BROKEN, RENAMED, "no code at all, sorry"])
+async def test_a_rejected_answer_gets_one_repair_with_the_problem_fed_back(tmp_path, first):
+    assistant, engine, worker = await _assistant(tmp_path, [first, GOOD_METHOD])
+    try:
+        source = _source()
+        outcome = await assistant.rewrite("refactor", source, _span(source, 5), GenParams(),
+                                          lambda s: None)
+        assert len(engine.calls) == 2
+        repair_prompt = engine.calls[1].messages[-1]["content"]
+        assert "rejected" in repair_prompt
+        assert outcome.plan.edits
+    finally:
+        worker.shutdown()
+
+
+async def test_two_bad_answers_fail_clearly_and_apply_nothing(tmp_path):
+    assistant, engine, worker = await _assistant(tmp_path, [BROKEN, RENAMED])
+    try:
+        source = _source()
+        with pytest.raises(ActionError, match="did not pass the checks.*no longer named"):
+            await assistant.rewrite("refactor", source, _span(source, 5), GenParams(),
+                                    lambda s: None)
+        assert len(engine.calls) == 2
+        assert assistant.cache.info()["entries"] == 0  # a failure is not cached
+    finally:
+        worker.shutdown()
+
+
+async def test_an_unchanged_answer_is_sent_back_once_then_reported_as_no_change(tmp_path):
+    same = "```python\n" + "\n".join(x[4:] for x in CODE.split("\n")[4:9]) + "\n```"
+    assistant, engine, worker = await _assistant(tmp_path, [same, same])
+    try:
+        source = _source()
+        outcome = await assistant.rewrite("refactor", source, _span(source, 5), GenParams(),
+                                          lambda s: None)
+        assert len(engine.calls) == 2
+        assert outcome.plan.edits == []
+        assert any("no changes" in n for n in outcome.notes)
+    finally:
+        worker.shutdown()
+
+
+async def test_time_sleep_is_converted_by_rule_without_the_model(tmp_path):
+    assistant, engine, worker = await _assistant(tmp_path, ["should not be asked"])
+    try:
+        source = _source()
+        outcome = await assistant.rewrite("async", source, _span(source, 12), GenParams(),
+                                          lambda s: None)
+        assert engine.calls == []
+        new = outcome.plan.new_text
+        assert new.startswith("async def wait(seconds):")
+        assert "await asyncio.sleep(seconds)" in new
+        texts = [e.new_text for e in outcome.plan.edits]
+        assert "await " in texts  # the async caller main() awaits it now
+        assert "import asyncio\n" in texts
+    finally:
+        worker.shutdown()
