@@ -88,3 +88,23 @@ def cpu_percent_over(process: psutil.Process, seconds: float) -> float:
     after = process.cpu_times()
     used = (after.user - before.user) + (after.system - before.system)
     return 100.0 * used / (time.monotonic() - start)
+
+
+async def code_actions_raw(client: LanguageClient, uri: str, start: tuple[int, int],
+                           end: tuple[int, int] | None = None) -> list[dict]:
+    """textDocument/codeAction, answered as raw JSON.
+
+    lsprotocol 2025 decodes a CodeAction that carries a command as a Command on the
+    client side; the wire JSON is right, so the tests read that.
+    """
+    end = end or start
+    params = types.CodeActionParams(
+        text_document=types.TextDocumentIdentifier(uri=uri),
+        range=types.Range(start=types.Position(line=start[0], character=start[1]),
+                          end=types.Position(line=end[0], character=end[1])),
+        context=types.CodeActionContext(diagnostics=[]))
+    msg_id = f"code-action-{time.monotonic_ns()}"
+    future = client.protocol.send_request(types.TEXT_DOCUMENT_CODE_ACTION, params,
+                                          msg_id=msg_id)
+    client.protocol._result_types[msg_id] = None  # keep the result as raw JSON
+    return await asyncio.wrap_future(future) or []

@@ -11,7 +11,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
 from tests.e2e.conftest import SERVER, start, stop
-from tests.e2e.helpers import argument, execute, open_document
+from tests.e2e.helpers import argument, code_actions_raw, execute, open_document
 
 pytestmark = [pytest.mark.e2e]
 
@@ -115,15 +115,11 @@ async def test_a_too_long_function_is_listed_disabled_with_the_reason(tmp_path, 
     client = await start(tmp_path, env, maxSpanLines=2)
     try:
         uri = open_document(client, path, "python")
-        actions = await client.text_document_code_action_async(types.CodeActionParams(
-            text_document=types.TextDocumentIdentifier(uri=uri),
-            range=types.Range(start=types.Position(line=1, character=4),
-                              end=types.Position(line=1, character=4)),
-            context=types.CodeActionContext(diagnostics=[])))
-        assert len(actions) == 3
+        actions = await code_actions_raw(client, uri, (1, 4))
+        assert [a["kind"] for a in actions] == [
+            "qwen.explain", "refactor.rewrite.qwen", "refactor.rewrite.qwen.async"]
         for action in actions:
-            assert action.disabled is not None
-            assert "3 lines long, more than maxSpanLines (2)" in action.disabled.reason
+            assert "3 lines long, more than maxSpanLines (2)" in action["disabled"]["reason"]
         with pytest.raises(JsonRpcException) as info:
             await execute(client, "qwenLsp.explain", argument(uri, 1, 4))
         assert "maxSpanLines" in str(info.value)

@@ -16,6 +16,7 @@ from pygls.exceptions import JsonRpcException
 from tests.e2e.conftest import start, stop
 from tests.e2e.helpers import (
     argument,
+    code_actions_raw,
     cpu_percent_over,
     execute,
     open_document,
@@ -165,13 +166,12 @@ async def test_missing_model_is_a_clear_error_while_code_actions_still_list(tmp_
     client = await start(tmp_path, env, modelPath=str(missing))
     try:
         uri = open_document(client, path, "python")
-        actions = await client.text_document_code_action_async(types.CodeActionParams(
-            text_document=types.TextDocumentIdentifier(uri=uri),
-            range=types.Range(start=types.Position(line=2, character=4),
-                              end=types.Position(line=2, character=4)),
-            context=types.CodeActionContext(diagnostics=[])))
-        titles = [a.title for a in actions]
+        actions = await code_actions_raw(client, uri, (2, 4))
+        titles = [a["title"] for a in actions]
         assert titles == ["Ask AI to explain", "Refactor with AI", "Convert to async with AI"]
+        assert actions[2]["command"]["command"] == "qwenLsp.convertToAsync"
+        assert actions[2]["command"]["arguments"][0]["textDocument"]["version"] == 1
+        assert all("disabled" not in a for a in actions)
         with pytest.raises(JsonRpcException) as info:
             await execute(client, "qwenLsp.explain", argument(uri, 2, 4))
         assert str(missing) in str(info.value)
@@ -191,12 +191,8 @@ async def test_unknown_language_offers_explain_on_selection_only(tmp_path, env):
         uri = open_document(client, path, "cobol")
 
         async def titles(end_character: int) -> list[str]:
-            actions = await client.text_document_code_action_async(types.CodeActionParams(
-                text_document=types.TextDocumentIdentifier(uri=uri),
-                range=types.Range(start=types.Position(line=0, character=0),
-                                  end=types.Position(line=1, character=end_character)),
-                context=types.CodeActionContext(diagnostics=[])))
-            return [a.title for a in actions or []]
+            actions = await code_actions_raw(client, uri, (0, 0), (1, end_character))
+            return [a["title"] for a in actions]
 
         assert await titles(10) == ["Ask AI to explain"]
         with pytest.raises(JsonRpcException) as info:
