@@ -66,7 +66,8 @@ def register(server: QwenServer) -> None:
         if lines > max_lines:
             too_long = (f"the {span.target.kind} is {lines} lines long, more than "
                         f"maxSpanLines ({max_lines})")
-        else:
+        elif params.context.trigger_kind != types.CodeActionTriggerKind.Automatic:
+            # the user opened the menu (not a light-bulb refresh on a cursor move)
             _maybe_prefill(ls, doc, span.target.start_byte, span.target.end_byte)
         if _wanted(EXPLAIN_KIND, only):
             actions.append(_action("Ask AI to explain", EXPLAIN_KIND, "qwenLsp.explain",

@@ -57,4 +57,7 @@ def register(server: QwenServer) -> None:
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: QwenServer, params: types.DidCloseTextDocumentParams) -> None:
-        ls.documents.pop(params.text_document.uri, None)
+        doc = ls.documents.pop(params.text_document.uri, None)
+        if doc is not None:
+            for listener in list(doc.listeners):  # a running rewrite stops now
+                listener()

@@ -1,0 +1,1 @@
+"""Tests that drive real editors (headless) against the real `qwen-lsp` server."""
