@@ -23,11 +23,15 @@ class Entry:
 def reconcile_ledger(entries, opening_balance=0.0, tolerance=0.005):
     # reconciliation batch {batch}
     """Replay ledger entries and report the accounts whose balance drifts."""
+    if tolerance < 0:
+        raise ValueError("tolerance must not be negative")
     balances = {{}}
     history = {{}}
     for entry in entries:
         if entry.kind not in ("credit", "debit"):
             raise ValueError(f"unknown entry kind {{entry.kind!r}}")
+        if entry.amount == 0:
+            continue
         sign = 1.0 if entry.kind == "credit" else -1.0
         balance = balances.get(entry.account, opening_balance)
         balance = balance + sign * entry.amount
@@ -43,6 +47,7 @@ def reconcile_ledger(entries, opening_balance=0.0, tolerance=0.005):
         "accounts": len(balances),
         "drifting": len(drifting),
         "total": round(sum(balances.values()), 2),
+        "largest_drift": max((d for _, d in drifting), default=0.0),
     }}
     return summary, drifting
 '''

@@ -7,6 +7,7 @@ import platform
 import re
 import statistics
 import subprocess
+import time
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -124,6 +125,22 @@ def machine(threads: int, project: Path) -> dict[str, str]:
     }
 
 
+def calibration_seconds(rounds: int = 5) -> float:
+    """A fixed single-threaded pure-Python loop, median of ``rounds``.
+
+    The hypervisor here reports no steal time, so this is how a run shows how fast
+    the shared machine was at that moment (lower is faster).
+    """
+    times = []
+    for _ in range(rounds):
+        started = time.perf_counter()
+        total = 0
+        for i in range(1_000_000):
+            total += i * i % 7
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
 def machine_line(m: dict[str, str], load_after: str) -> str:
     return (f"Machine: {m['nproc']} cores ({m['cpu']}), {m['ram']} RAM; Python {m['python']}, "
             f"llama-cpp-python {m['llama_cpp_python']}, pygls {m['pygls']}, tree-sitter "
@@ -139,7 +156,7 @@ def update_benchmarks_file(path: Path, key: str, section: str, preamble: str) ->
     block = f"<!-- bench-run {key} -->\n{section.strip()}\n<!-- /bench-run -->\n\n"
     text = path.read_text(encoding="utf-8") if path.exists() else ""
     if RUNS_MARKER not in text:
-        text = preamble.rstrip() + "\n\n" + RUNS_MARKER + "\n\n" + text.lstrip()
+        text = (text.rstrip() or preamble.rstrip()) + "\n\n" + RUNS_MARKER + "\n"
     kept = [m.group(0) for m in _SECTION.finditer(text) if m.group("key") != key]
     head = text.split(RUNS_MARKER, 1)[0]
     path.write_text(head + RUNS_MARKER + "\n\n" + block + "".join(kept).rstrip() + "\n",

@@ -32,6 +32,7 @@ SETTLE = 0.3  # seconds of quiet between measured requests
 WARMUP_BATCH = 900
 COLD_BATCH = 1000
 PREFILLED_BATCH = 2000
+LONG_WAIT_BATCH = 3000
 
 
 @dataclass
@@ -61,6 +62,7 @@ class ServerRun:
     explains: list[Explained] = field(default_factory=list)
     restarts: list[Explained] = field(default_factory=list)
     restart_start_to_initialized: list[float] = field(default_factory=list)
+    log_errors: list[str] = field(default_factory=list)  # error-level window/logMessage
     log_files: list[str] = field(default_factory=list)
 
     def of(self, scenario: str) -> list[Explained]:
@@ -200,6 +202,10 @@ class BenchClient:
                 return float(match.group(1))
         return None
 
+    def log_errors(self) -> list[str]:
+        return [m.message for m in self.client.log_messages
+                if m.type == types.MessageType.Error]
+
     async def stop(self) -> None:
         try:
             await asyncio.wait_for(self.client.shutdown_session(), 30)
@@ -234,7 +240,8 @@ def _cpu_percent_over(process: psutil.Process, seconds: float) -> float:
 
 
 async def run_server_bench(workdir: Path, env: dict[str, str], repeat: int, threads: int,
-                           menu_wait: float, progress: Any = print) -> ServerRun:
+                           menu_wait: float, long_menu_wait: float,
+                           progress: Any = print) -> ServerRun:
     path = workdir / EXPLAIN_FILE_NAME
     uri = path.as_uri()
     run = ServerRun()
@@ -274,15 +281,26 @@ async def run_server_bench(workdir: Path, env: dict[str, str], repeat: int, thre
             await asyncio.sleep(menu_wait)  # a person reading the menu
             pre = await bench.explain("prefilled", pre_batch, uri, line, character)
             await asyncio.sleep(SETTLE)
-
             run.explains += [cold, hit, pre]
             progress(f"rep {i + 1}/{repeat}: cold {_fmt(cold.first_token)}/{cold.total:.2f} s, "
                      f"hit {hit.total * 1000:.0f} ms, prefilled "
                      f"{_fmt(pre.first_token)}/{pre.total:.2f} s (first token/total)")
 
+            if long_menu_wait > 0:
+                bench.replace(uri, ledger_source(LONG_WAIT_BATCH + i))
+                run.code_action.append(await bench.code_action(uri, line, character))
+                await asyncio.sleep(long_menu_wait)
+                long = await bench.explain("prefilled-long", LONG_WAIT_BATCH + i, uri, line,
+                                           character)
+                await asyncio.sleep(SETTLE)
+                run.explains.append(long)
+                progress(f"  menu open {long_menu_wait:g} s: prefilled "
+                         f"{_fmt(long.first_token)}/{long.total:.2f} s")
+
         run.rss_after_work = process.memory_info().rss
         run.peak_rss = _peak_rss(process.pid)
         run.idle_cpu_percent = await asyncio.to_thread(_cpu_percent_over, process, 2.0)
+        run.log_errors += bench.log_errors()
     finally:
         await bench.stop()
 
@@ -303,6 +321,7 @@ async def run_server_bench(workdir: Path, env: dict[str, str], repeat: int, thre
             bench.replace(uri, ledger_source(pre_batch))
             loaded = await bench.explain("restart", pre_batch, uri, line, character)
             run.restarts += [early, loaded]
+            run.log_errors += bench.log_errors()
             progress(f"restart {i + 1}/{repeat}: cache hit {early.total * 1000:.0f} ms while "
                      f"loading, {loaded.total * 1000:.0f} ms with the model loaded")
         finally:

@@ -26,9 +26,13 @@ def _settings(args: argparse.Namespace):
 
 
 def _setup_logging(verbose: bool, server: bool = False) -> None:
-    level = logging.INFO if verbose or server else logging.WARNING
-    logging.basicConfig(stream=sys.stderr, level=level,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    """Warnings to stderr (everything with -v); the server also logs INFO to the editor."""
+    stderr = logging.StreamHandler(sys.stderr)
+    stderr.setLevel(logging.DEBUG if verbose else logging.WARNING)
+    stderr.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(stderr)
+    root.setLevel(logging.INFO if verbose or server else logging.WARNING)
     if not verbose:
         logging.getLogger("pygls").setLevel(logging.WARNING)
 
@@ -46,12 +50,19 @@ class _ClientLogHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         from lsprotocol import types
 
+        kind = types.MessageType.Error if record.levelno >= logging.ERROR else (
+            types.MessageType.Warning if record.levelno >= logging.WARNING
+            else types.MessageType.Info)
+        params = types.LogMessageParams(type=kind, message=self.format(record))
+        loop = self.server.loop_ref
+        if loop is None or loop.is_closed():
+            return  # before initialize, or after the end: stderr has it
+        # Records come from the engine's thread too: only the loop thread may write.
+        loop.call_soon_threadsafe(self._send, params)
+
+    def _send(self, params) -> None:
         try:
-            kind = types.MessageType.Error if record.levelno >= logging.ERROR else (
-                types.MessageType.Warning if record.levelno >= logging.WARNING
-                else types.MessageType.Info)
-            self.server.window_log_message(types.LogMessageParams(
-                type=kind, message=self.format(record)))
+            self.server.window_log_message(params)
         except Exception:  # the client may be gone; stderr still has it
             pass
 
@@ -67,7 +78,7 @@ def serve(args: argparse.Namespace) -> int:
         return 0
     # stdout is the JSON-RPC channel: give it to pygls alone, and point fd 1 (which
     # llama.cpp or any library could write to) at stderr.
-    rpc_out = os.fdopen(os.dup(1), "wb", buffering=0)
+    rpc_out = os.fdopen(os.dup(1), "wb")  # pygls flushes after every message
     os.dup2(2, 1)
     sys.stdout = sys.stderr
     server.start_io(sys.stdin.buffer, rpc_out)
@@ -125,8 +136,7 @@ def run_action(args: argparse.Namespace) -> int:
             if action == "async" and (reason := async_offer_reason(source, span)):
                 raise ActionError(reason)
             if action == "explain":
-                language = answer_language(settings.explanation_language,
-                                           os.environ.get("LANG", "en").split(".")[0])
+                language = answer_language(settings.explanation_language, _locale())
                 outcome = await runtime.assistant.explain(source, span, language,
                                                           runtime.gen_params(), on_text)
                 if outcome.cached:
@@ -154,6 +164,14 @@ def run_action(args: argparse.Namespace) -> int:
             runtime.shutdown()
 
     return asyncio.run(main())
+
+
+def _locale() -> str | None:
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(name, "").split(".")[0]
+        if value:
+            return value
+    return None
 
 
 # -- model and cache -------------------------------------------------------------------
@@ -203,10 +221,14 @@ def cache_command(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    # Accepted before and after the subcommand; SUPPRESS keeps a subcommand's missing
+    # option from overwriting one given before it.
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--model", metavar="PATH", help="a GGUF file instead of the embedded "
-                        "model (same as the modelPath setting)")
-    common.add_argument("-v", "--verbose", action="store_true", help="log to stderr")
+    common.add_argument("--model", metavar="PATH", default=argparse.SUPPRESS,
+                        help="a GGUF file instead of the embedded model (same as the "
+                        "modelPath setting)")
+    common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                        help="log everything to stderr")
 
     parser = argparse.ArgumentParser(prog="qwen-lsp", parents=[common], description=(
         "A local AI code assistant as a language server. Without a command: the server "
@@ -237,6 +259,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    args.model = getattr(args, "model", None)
+    args.verbose = getattr(args, "verbose", False)
     command = args.command or "serve"
     if command == "serve":
         if not hasattr(args, "tcp"):

@@ -85,7 +85,7 @@ class OpenDocument:
         """The document as actions see it; a snapshot stays valid across later edits."""
         syntax = self.syntax
         if snapshot and syntax is not None:
-            syntax = SyntaxDocument(syntax.spec, self.text)
+            syntax = syntax.snapshot()
         return Source(path=self.path, text=self.text, spec=self.spec, doc=syntax,
                       language_id=self.language_id)
 

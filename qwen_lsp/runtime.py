@@ -8,6 +8,7 @@ never on the event loop.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 from collections.abc import Callable
 from pathlib import Path
@@ -40,6 +41,8 @@ class Runtime:
                  model_override: str | None = None) -> None:
         self.settings = settings
         self.model_override = model_override  # --model on the command line wins
+        # called on the event loop with the message when a model fails to load
+        self.on_model_error: Callable[[str], None] | None = None
         self.worker = EngineWorker()
         self._engine_factory = engine_factory or _llama_factory
         self.model: dict[str, object] = {"path": None, "sha256": None, "size": None,
@@ -74,7 +77,18 @@ class Runtime:
                 loop.call_soon_threadsafe(event.set)
                 raise
 
-        self.worker.load(factory)
+        done = self.worker.load(factory)
+
+        def reported(future: concurrent.futures.Future[None]) -> None:
+            if self.on_model_error is not None and not future.cancelled() \
+                    and future.exception() is not None:
+                loop.call_soon_threadsafe(self.on_model_error, str(future.exception()))
+
+        done.add_done_callback(reported)
+
+    @property
+    def model_started(self) -> bool:
+        return self._model_known is not None
 
     async def model_id(self) -> str:
         """The model's sha256 (part of every cache key); waits for it to be known."""
@@ -106,11 +120,19 @@ class Runtime:
             log.info("model settings changed: reloading the model")
             self.start_model()
         if any(getattr(old, k) != getattr(new, k) for k in _CACHE_KEYS):
+            if self.cache is not None:
+                self.cache.close()
             self.cache = self._open_cache(new)
             self.assistant.cache = self.cache
         if old.prompts_directory != new.prompts_directory:
             self.prompts = PromptStore(new.prompts_directory)
             self.assistant.prompts = self.prompts
+
+    def explanations_directory(self) -> Path:
+        """Where explanations shown by the server are written, beside the cache."""
+        if self.settings.cache_directory:
+            return Path(self.settings.cache_directory).expanduser() / "explanations"
+        return default_cache_directory().parent / "explanations"
 
     def gen_params(self) -> GenParams:
         return GenParams(max_tokens=self.settings.max_output_tokens,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from functools import partial
 from typing import Any
@@ -70,6 +71,8 @@ class QwenServer(LanguageServer):
         self.client_locale: str | None = None
         self.command_handlers: dict[str, Any] = {}
         self.last_prefill: tuple | None = None  # the target whose prompt was pre-evaluated
+        self.loop_ref: asyncio.AbstractEventLoop | None = None  # set at initialize
+        self.init_settings = Settings()  # from initializationOptions
 
     @property
     def runtime(self) -> Runtime:
@@ -80,6 +83,8 @@ class QwenServer(LanguageServer):
     def start_runtime(self, settings: Settings) -> None:
         """Called once, at initialize, with the client's first settings."""
         self._runtime = Runtime(settings, model_override=self.model_override)
+        self._runtime.on_model_error = lambda message: self.notify_user(
+            f"qwen-lsp: the model is not available: {message}")
 
     @property
     def settings(self) -> Settings:

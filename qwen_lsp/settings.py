@@ -9,11 +9,14 @@ the server: it is reported and the default is used for that key.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 from dataclasses import dataclass, field
 from typing import Any
 
 import psutil
+
+log = logging.getLogger(__name__)
 
 
 def _physical_cores() -> int:
@@ -105,8 +108,8 @@ def _coerce(value: Any, kind: type) -> Any:
 def parse_settings(raw: Any, base: Settings | None = None) -> tuple[Settings, list[str]]:
     """Merge ``raw`` (a client's ``qwenLsp`` object) over ``base``.
 
-    Returns the new settings and one readable problem per rejected or unknown key;
-    a rejected key keeps its default.
+    Returns the new settings and one readable problem per rejected value; a
+    rejected key keeps its default. Unknown keys are logged and ignored.
     """
     base = base or Settings()
     if raw is None:
@@ -119,9 +122,9 @@ def parse_settings(raw: Any, base: Settings | None = None) -> tuple[Settings, li
     problems: list[str] = []
     for key, value in _flatten(raw).items():
         spec = _KEYS.get(key)
-        if spec is None:
-            problems.append(f"unknown setting qwenLsp.{key} ignored; "
-                            f"known settings: {', '.join(PUBLIC_KEYS)}")
+        if spec is None:  # another tool's key, or a typo: logged, not shown
+            log.warning("unknown setting qwenLsp.%s ignored; known settings: %s", key,
+                        ", ".join(PUBLIC_KEYS))
             continue
         attr, kind, check, valid = spec
         if value is None:

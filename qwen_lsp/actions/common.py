@@ -11,8 +11,6 @@ from qwen_lsp.syntax.document import SyntaxDocument
 from qwen_lsp.syntax.languages import LanguageSpec, display_name
 from qwen_lsp.syntax.targets import Context, Target, context_for, find_target
 
-ACTIONS = ("explain", "refactor", "async")
-
 _LANGUAGE_NAMES = {
     "en": "English", "zh": "Chinese (简体中文)", "zh-tw": "Traditional Chinese (繁體中文)",
     "ja": "Japanese", "ko": "Korean", "de": "German", "fr": "French", "es": "Spanish",
@@ -65,7 +63,7 @@ class Span:
 
 def answer_language(setting: str, client_locale: str | None) -> str:
     tag = client_locale if setting == "auto" else setting
-    if not tag:
+    if not tag or tag.upper() in ("C", "POSIX"):
         return "English"
     tag = tag.replace("_", "-").lower()
     return _LANGUAGE_NAMES.get(tag) or _LANGUAGE_NAMES.get(tag.split("-")[0]) or tag

@@ -13,12 +13,14 @@ import re
 from importlib import resources
 from pathlib import Path
 
+from qwen_lsp.actions.common import ActionError
+
 log = logging.getLogger(__name__)
 
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
 
 
-class PromptError(Exception):
+class PromptError(ActionError):
     """A template could not be read."""
 
 
@@ -37,15 +39,20 @@ class PromptStore:
 
     def __init__(self, user_directory: str = "") -> None:
         self.user_directory = Path(user_directory).expanduser() if user_directory else None
-        self._cache: dict[str, str] = {}
+        self._cache: dict[str, tuple[int | None, str]] = {}
 
     def get(self, name: str) -> str:
-        if name in self._cache:
-            return self._cache[name]
         filename = f"{name}.txt"
+        candidate = self.user_directory / filename if self.user_directory else None
+        try:  # a user template is re-read when it changes
+            stamp = candidate.stat().st_mtime_ns if candidate else None
+        except OSError:
+            stamp = None
+        cached = self._cache.get(name)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
         text: str | None = None
-        if self.user_directory is not None:
-            candidate = self.user_directory / filename
+        if candidate is not None and stamp is not None:
             if candidate.is_file():
                 try:
                     text = candidate.read_text(encoding="utf-8")
@@ -64,7 +71,7 @@ class PromptStore:
                 raise PromptError(f"the shipped prompt template {filename} is missing; "
                                   "reinstall qwen-lsp") from exc
         text = text.rstrip("\n")
-        self._cache[name] = text
+        self._cache[name] = (stamp, text)
         return text
 
     def render(self, name: str, values: dict[str, str]) -> str:

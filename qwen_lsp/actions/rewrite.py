@@ -128,8 +128,11 @@ def plan_rewrite(action: str, source: Source, span: Span, code: str) -> tuple[Pl
     """Check the model's code and plan the edits; (None, problems) when it fails."""
     assert source.doc is not None
     target = span.target
-    code = isolate_definition(source, span, code, prefer_async=action == "async")
+    code = isolate_definition(source, span, code.replace("\r\n", "\n"),
+                              prefer_async=action == "async")
     new_text = reindent(code, span.indent)
+    if b"\r\n" in source.text[span.start_byte:span.end_byte]:
+        new_text = new_text.replace("\n", "\r\n")  # keep the file's own line breaks
     if action == "async":
         new_text = ensure_async(source, span, new_text)
     problems = validate_replacement(
@@ -174,7 +177,8 @@ def _import_asyncio(source: Source, plan: Plan) -> None:
         return
     match = re.search(rb"^(import |from )(?!__future__)", source.text, re.M)
     at = match.start() if match else _after_module_docstring(source.text)
-    plan.edits.append(TextEdit(at, at, "import asyncio\n"))
+    newline = "\r\n" if b"\r\n" in source.text else "\n"
+    plan.edits.append(TextEdit(at, at, "import asyncio" + newline))
     plan.notes.append("added 'import asyncio'")
 
 

@@ -6,6 +6,7 @@ same path. Nothing here knows about LSP.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -98,7 +99,7 @@ class Assistant:
     async def rewrite(self, action: str, source: Source, span: Span, params: GenParams,
                       on_text: OnText) -> RewriteOutcome:
         if action == "async" and (code := rule_based_async(source, span)) is not None:
-            plan, problems = plan_rewrite(action, source, span, code)
+            plan, problems = await asyncio.to_thread(plan_rewrite, action, source, span, code)
             if plan is not None:
                 notes = ["converted by exact rules (time.sleep -> await asyncio.sleep): "
                          "no model needed", *plan.notes]
@@ -109,20 +110,23 @@ class Assistant:
         key = await self._key(action, messages, params)
         hit = self._lookup(key, params)
         if hit is not None and isinstance(hit.get("code"), str):
-            plan, problems = plan_rewrite(action, source, span, hit["code"])
+            plan, problems = await asyncio.to_thread(plan_rewrite, action, source, span,
+                                                     hit["code"])
             if plan is not None:
                 return RewriteOutcome(plan=plan, cached=True, notes=plan.notes)
             log.info("cached %s result no longer fits the document: %s", action, problems)
 
         answer = await self.worker.run(key, messages, params, on_text)
-        plan, problems, code = self._check(action, source, span, answer, first=True)
+        plan, problems, code = await asyncio.to_thread(self._check, action, source, span,
+                                                       answer, True)
         if plan is None:
             log.info("%s answer rejected (%s); asking once more", action, "; ".join(problems))
             on_text("\n\n[qwen-lsp: the answer did not pass the checks; asking once more]\n\n")
             retry = repair_messages(self.prompts, messages, answer, problems, source, span)
             retry_key = await self._key(action + ":repair", retry, params)
             answer = await self.worker.run(retry_key, retry, params, on_text)
-            plan, problems, code = self._check(action, source, span, answer, first=False)
+            plan, problems, code = await asyncio.to_thread(self._check, action, source, span,
+                                                           answer, False)
         if plan is None:
             raise ActionError("the model's answer did not pass the checks, so nothing was "
                               "applied: " + "; ".join(problems))

@@ -22,7 +22,6 @@ from qwen_lsp.documents import OpenDocument
 from qwen_lsp.edits import TextEdit, byte_offset, position_of
 from qwen_lsp.engine.base import EngineError
 from qwen_lsp.features.progress import CommandProgress
-from qwen_lsp.runtime import default_cache_directory
 from qwen_lsp.server import COMMANDS, ExpectedFailure, QwenServer
 
 log = logging.getLogger(__name__)
@@ -95,6 +94,10 @@ class CommandRun:
             reason = async_offer_reason(self.source, self.span)
             if reason:
                 raise ActionError(reason)
+        # From here on, any change to the document stops a rewrite at once.
+        self.changed = asyncio.Event()
+        if action != "explain":
+            doc.listeners.append(self.changed.set)
 
     @property
     def label(self) -> str:
@@ -119,7 +122,16 @@ class CommandRun:
             message = f"qwen-lsp: {_TITLES[self.action].lower()} {self.label} failed: {exc}"
             self.ls.notify_user(message)
             raise ExpectedFailure(message) from None
+        except Exception as exc:
+            outcome = "failed"
+            log.exception("%s of %s failed", self.action, self.label)
+            message = (f"qwen-lsp: {_TITLES[self.action].lower()} {self.label} failed on an "
+                       f"internal error ({type(exc).__name__}: {exc}); the log has the details")
+            self.ls.notify_user(message)
+            raise ExpectedFailure(message) from None
         finally:
+            if self.changed.set in self.doc.listeners:
+                self.doc.listeners.remove(self.changed.set)
             progress.end(outcome)
 
     async def _explain(self, progress: CommandProgress) -> dict:
@@ -141,13 +153,10 @@ class CommandRun:
     async def _rewrite(self, progress: CommandProgress) -> dict:
         work = asyncio.ensure_future(self.ls.runtime.assistant.rewrite(
             self.action, self.source, self.span, self.ls.runtime.gen_params(), progress.stream))
-        changed = asyncio.Event()
-        self.doc.listeners.append(changed.set)
-        waiter = asyncio.ensure_future(changed.wait())
+        waiter = asyncio.ensure_future(self.changed.wait())
         try:
             await asyncio.wait({work, waiter}, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            self.doc.listeners.remove(changed.set)
             waiter.cancel()
             if not work.done():
                 work.cancel()  # stops the model's job: its answer could not be applied
@@ -160,7 +169,13 @@ class CommandRun:
         edit = self._workspace_edit(outcome.plan.edits)
         applied = False
         if outcome.plan.edits:
-            applied = await self._apply(edit, notes)
+            sending = asyncio.ensure_future(self._apply(edit, notes))
+            try:
+                applied = await asyncio.shield(sending)
+            except asyncio.CancelledError:
+                # Too late to cancel: the editor has the edit. Report what it did.
+                applied = await sending
+                notes.append("the request was cancelled after the edit was sent")
         if notes:
             kind = types.MessageType.Info
             self.ls.notify_user(f"qwen-lsp: {self.label}: " + "; ".join(notes), kind)
@@ -212,7 +227,7 @@ class CommandRun:
 
 async def show_explanation(ls: QwenServer, doc: OpenDocument, label: str, markdown: str) -> None:
     """Show an explanation in an editor that has no plugin of ours."""
-    directory = default_cache_directory().parent / "explanations"
+    directory = ls.runtime.explanations_directory()
     name = Path(doc.path).name
     digest = hashlib.sha256(markdown.encode()).hexdigest()[:10]
     path = directory / f"{name}.{digest}.md"
@@ -226,9 +241,11 @@ async def show_explanation(ls: QwenServer, doc: OpenDocument, label: str, markdo
     window = ls.client_capabilities.window
     if path is not None and window and window.show_document and window.show_document.support:
         try:
-            await ls.window_show_document_async(types.ShowDocumentParams(
+            shown = await ls.window_show_document_async(types.ShowDocumentParams(
                 uri=path.as_uri(), take_focus=False))
-            return
+            if shown is not None and shown.success:
+                return
+            log.info("the editor did not show %s", path)
         except Exception as exc:
             log.info("showDocument failed: %s", exc)
     first = "\n".join(markdown.strip().splitlines()[:6])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -20,8 +21,10 @@ def _settings_object(raw: Any) -> Any:
     return raw
 
 
-def apply(ls: QwenServer, raw: Any, base: Settings | None = None) -> None:
-    new, problems = parse_settings(_settings_object(raw), base or ls.settings)
+def apply(ls: QwenServer, raw: Any) -> None:
+    """Client settings over those of initializationOptions: a key the client no
+    longer sends goes back to its initial value, without a restart."""
+    new, problems = parse_settings(_settings_object(raw), ls.init_settings)
     for problem in problems:
         ls.notify_user("qwen-lsp: " + problem, types.MessageType.Warning)
     ls.runtime.apply_settings(new)
@@ -51,12 +54,15 @@ def register(server: QwenServer) -> None:
         settings, problems = parse_settings(_settings_object(options), Settings())
         for problem in problems:
             ls.notify_user("qwen-lsp: " + problem, types.MessageType.Warning)
+        ls.init_settings = settings
+        ls.loop_ref = asyncio.get_running_loop()
         ls.start_runtime(settings)
 
     @server.feature(types.INITIALIZED)
     async def initialized(ls: QwenServer, params: types.InitializedParams) -> None:
-        ls.runtime.start_model()
-        await pull_configuration(ls)
+        await pull_configuration(ls)  # first: a modelPath may come only from there
+        if not ls.runtime.model_started:  # a command may have started it meanwhile
+            ls.runtime.start_model()
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def did_change_configuration(ls: QwenServer,
@@ -68,5 +74,5 @@ def register(server: QwenServer) -> None:
             apply(ls, params.settings["qwenLsp"])
 
     @server.feature(types.SHUTDOWN)
-    def shutdown(ls: QwenServer, *args: Any) -> None:
-        ls.runtime.shutdown()
+    async def shutdown(ls: QwenServer, *args: Any) -> None:
+        await asyncio.to_thread(ls.runtime.shutdown)  # joins the engine's thread

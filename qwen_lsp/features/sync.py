@@ -25,6 +25,10 @@ def register(server: QwenServer) -> None:
     @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
     def did_open(ls: QwenServer, params: types.DidOpenTextDocumentParams) -> None:
         item = params.text_document
+        previous = ls.documents.get(item.uri)
+        if previous is not None:  # opened again: a rewrite of the old text must stop
+            for listener in list(previous.listeners):
+                listener()
         try:
             ls.documents[item.uri] = OpenDocument.open(
                 item.uri, _path(item.uri), item.language_id, item.version, item.text,

@@ -64,3 +64,12 @@ class SyntaxDocument:
     def text(self, start_byte: int, end_byte: int) -> str:
         """The source between two byte offsets, decoded (invalid bytes replaced)."""
         return self.source[start_byte:end_byte].decode("utf-8", errors="replace")
+
+    def snapshot(self) -> SyntaxDocument:
+        """A copy that later edits of this one leave alone (no reparse: the tree is copied)."""
+        copy = object.__new__(SyntaxDocument)
+        copy.spec = self.spec
+        copy._parser = new_parser(self.spec)
+        copy.source = self.source
+        copy.tree = self.tree.copy()
+        return copy

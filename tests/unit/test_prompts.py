@@ -21,3 +21,17 @@ def test_user_directory_overrides_file_by_file(tmp_path):
     store = PromptStore(str(tmp_path))
     assert store.render("explain.user", {"code": "x = 1"}) == "Mine: x = 1"
     assert store.get("refactor.user") == PromptStore().get("refactor.user")
+
+
+def test_an_edited_user_template_is_read_again(tmp_path):
+    import os
+
+    path = tmp_path / "explain.user.txt"
+    path.write_text("first {code}")
+    store = PromptStore(str(tmp_path))
+    assert store.render("explain.user", {"code": "x"}) == "first x"
+    path.write_text("second {code}")
+    os.utime(path, ns=(path.stat().st_atime_ns, path.stat().st_mtime_ns + 1_000_000))
+    assert store.render("explain.user", {"code": "x"}) == "second x"
+    path.unlink()  # removed: back to the shipped one
+    assert store.get("explain.user") == PromptStore().get("explain.user")

@@ -139,3 +139,19 @@ async def test_time_sleep_is_converted_by_rule_without_the_model(tmp_path):
         assert "import asyncio\n" in texts
     finally:
         worker.shutdown()
+
+
+async def test_a_crlf_file_keeps_its_line_breaks(tmp_path):
+    crlf = CODE.replace("\n", "\r\n")
+    doc = OpenDocument.open("file:///shop.py", "/shop.py", "python", 1, crlf, 5_000_000)
+    source = doc.source(snapshot=True)
+    offset = crlf.index("def total") + 4
+    span = resolve_span(source, offset, offset, max_lines=400, need_syntax=True)
+    assistant, engine, worker = await _assistant(tmp_path, [GOOD_METHOD])
+    try:
+        outcome = await assistant.rewrite("refactor", source, span, GenParams(), lambda s: None)
+        assert outcome.plan.new_text == (
+            "    def total(self, prices):\r\n        return sum(prices)")
+        assert all("\n" not in e.new_text.replace("\r\n", "") for e in outcome.plan.edits)
+    finally:
+        worker.shutdown()
