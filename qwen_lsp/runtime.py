@@ -156,8 +156,10 @@ class Runtime:
             "cache": cache,
         }
 
-    def shutdown(self) -> None:
-        self.worker.shutdown()
+    def shutdown(self, timeout: float = 5.0) -> None:
+        self.worker.shutdown(timeout)
+        if self.cache is not None:
+            self.cache.close()
 
 
 def _llama_factory(path: Path, settings: Settings) -> Engine:

@@ -74,5 +74,7 @@ def register(server: QwenServer) -> None:
             apply(ls, params.settings["qwenLsp"])
 
     @server.feature(types.SHUTDOWN)
-    async def shutdown(ls: QwenServer, *args: Any) -> None:
-        await asyncio.to_thread(ls.runtime.shutdown)  # joins the engine's thread
+    def shutdown(ls: QwenServer, *args: Any) -> None:
+        # Answered at once, before any `exit`: the engine's thread is told to stop and
+        # given a moment (it is a daemon thread; exit ends it anyway).
+        ls.runtime.shutdown(timeout=0.5)
