@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
+import psutil
+
 RUNS_MARKER = "<!-- bench-runs: newest first; run_bench.py inserts or replaces sections below -->"
 _SECTION = re.compile(r"<!-- bench-run (?P<key>\S+) -->.*?<!-- /bench-run -->\n*", re.DOTALL)
 
@@ -139,6 +141,17 @@ def calibration_seconds(rounds: int = 5) -> float:
             total += i * i % 7
         times.append(time.perf_counter() - started)
     return statistics.median(times)
+
+
+def busy_cpu_seconds() -> float:
+    """CPU seconds all processes on the machine have used so far (not idle, not iowait)."""
+    t = psutil.cpu_times()
+    return t.user + t.nice + t.system + getattr(t, "irq", 0.0) + getattr(t, "softirq", 0.0)
+
+
+def own_cpu_seconds() -> float:
+    t = psutil.Process().cpu_times()
+    return t.user + t.system
 
 
 def machine_line(m: dict[str, str], load_after: str) -> str:

@@ -63,6 +63,8 @@ class ServerRun:
     restarts: list[Explained] = field(default_factory=list)
     restart_start_to_initialized: list[float] = field(default_factory=list)
     log_errors: list[str] = field(default_factory=list)  # error-level window/logMessage
+    server_cpu_seconds: float = 0.0  # CPU used by all the server processes, over their lives
+    other_cpu_percent: float = 0.0  # CPU of other processes on the machine meanwhile
     log_files: list[str] = field(default_factory=list)
 
     def of(self, scenario: str) -> list[Explained]:
@@ -72,20 +74,22 @@ class ServerRun:
 class BenchClient:
     """A pytest-lsp client on one server process that timestamps every $/progress."""
 
-    def __init__(self, client: LanguageClient, started: float, log_path: Path) -> None:
+    def __init__(self, client: LanguageClient, started: float, log_path: Path,
+                 run: ServerRun) -> None:
         self.client = client
         self.started = started
         self.log_path = log_path
+        self.run = run
         self.progress: list[tuple[float, dict[str, Any]]] = []
         self.version = 0
         self._drain: asyncio.Task[None] | None = None
 
     @classmethod
     async def start(cls, workdir: Path, env: dict[str, str], threads: int,
-                    log_path: Path) -> tuple[BenchClient, float]:
+                    log_path: Path, run: ServerRun) -> tuple[BenchClient, float]:
         started = time.perf_counter()
         client = await ClientServerConfig(server_command=SERVER, server_env=env).start()
-        self = cls(client, started, log_path)
+        self = cls(client, started, log_path, run)
         self._capture_stderr()
         self._time_progress()
         await client.initialize_session(types.InitializeParams(
@@ -207,6 +211,9 @@ class BenchClient:
                 if m.type == types.MessageType.Error]
 
     async def stop(self) -> None:
+        with contextlib.suppress(psutil.Error, AssertionError):
+            times = self.process.cpu_times()
+            self.run.server_cpu_seconds += times.user + times.system
         try:
             await asyncio.wait_for(self.client.shutdown_session(), 30)
         except Exception as exc:  # a stuck server must not hang the benchmark
@@ -249,7 +256,8 @@ async def run_server_bench(workdir: Path, env: dict[str, str], repeat: int, thre
     # -- one process: warm-up, then cold / cache hit / prefilled per repetition --------
     log_path = workdir / "server-main.log"
     run.log_files.append(str(log_path))
-    bench, run.start_to_initialized = await BenchClient.start(workdir, env, threads, log_path)
+    bench, run.start_to_initialized = await BenchClient.start(workdir, env, threads, log_path,
+                                                              run)
     try:
         run.start_to_ready = await bench.wait_ready()
         run.logged_load_seconds = bench.logged_load_seconds()
@@ -309,7 +317,7 @@ async def run_server_bench(workdir: Path, env: dict[str, str], repeat: int, thre
         cold_batch, pre_batch = COLD_BATCH + i, PREFILLED_BATCH + i
         log_path = workdir / f"server-restart-{i + 1}.log"
         run.log_files.append(str(log_path))
-        bench, started = await BenchClient.start(workdir, env, threads, log_path)
+        bench, started = await BenchClient.start(workdir, env, threads, log_path, run)
         run.restart_start_to_initialized.append(started)
         try:
             # right after initialize: the model is still loading

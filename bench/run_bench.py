@@ -19,14 +19,17 @@ import tempfile
 import time
 from pathlib import Path
 
+import psutil
 from bench_engine import EngineContext, engine_context
 from bench_fixtures import EXPLAIN_FILE_NAME, function_lines, ledger_source
 from bench_report import (
     Row,
+    busy_cpu_seconds,
     calibration_seconds,
     fmt,
     machine,
     machine_line,
+    own_cpu_seconds,
     ratios_table,
     results_table,
     update_benchmarks_file,
@@ -237,6 +240,9 @@ def checks(run: ServerRun, sync: SyncResult, ratios: list[tuple[str, list[float]
     if max(run.rss_after_work, run.peak_rss or 0) > 1.5 * 2**30:
         flags.append(f"server RSS {fmt(max(run.rss_after_work, run.peak_rss or 0), 'MiB')} "
                      "(> 1.5 GiB)")
+    if run.other_cpu_percent > 5:
+        flags.append(f"other processes used {run.other_cpu_percent:.1f} % of the machine during "
+                     "the server part: absolute times are disturbed, rerun on a quiet machine")
     if run.idle_cpu_percent > 5:
         flags.append(f"server not idle after the work: {run.idle_cpu_percent:.1f} % CPU")
     early = _values(run.of("restart-early"), "total")
@@ -259,6 +265,10 @@ def main(argv: list[str] | None = None) -> int:
     info = machine(args.threads, PROJECT)
     print(f"qwen-lsp benchmarks, {info['date']}, repeat={args.repeat}", flush=True)
     model = resolve_model(None)
+    busy = psutil.cpu_percent(interval=2.0)
+    if busy > 20:
+        print(f"warning: the machine is already {busy:.0f} % busy: the results will be noisy "
+              "(see 'other processes' in the report)", flush=True)
     workdir = Path(tempfile.mkdtemp(prefix="qwen-lsp-bench-"))
     ok = False
     try:
@@ -268,11 +278,17 @@ def main(argv: list[str] | None = None) -> int:
         print("explain through the server…", flush=True)
         started = time.perf_counter()
         calibration_before = calibration_seconds()
+        busy_before, own_before = busy_cpu_seconds(), own_cpu_seconds()
         run = asyncio.run(run_server_bench(workdir, server_env(workdir, model), args.repeat,
                                            args.threads, args.menu_wait, args.long_menu_wait,
                                            progress=lambda m: print("  " + m, flush=True)))
+        wall = time.perf_counter() - started
+        other = (busy_cpu_seconds() - busy_before) - (own_cpu_seconds() - own_before) \
+            - run.server_cpu_seconds
+        run.other_cpu_percent = 100.0 * max(other, 0.0) / (wall * (os.cpu_count() or 1))
         calibration_after = calibration_seconds()
-        print(f"  server part took {time.perf_counter() - started:.0f} s", flush=True)
+        print(f"  server part took {wall:.0f} s; other processes used "
+              f"{run.other_cpu_percent:.1f} % of the machine meanwhile", flush=True)
 
         engine = None
         if not args.skip_engine:
@@ -285,6 +301,8 @@ def main(argv: list[str] | None = None) -> int:
         load_after = " / ".join(f"{x:.2f}" for x in os.getloadavg())
         heading = (f"## {info['date']} · {info['nproc']} cores · N = {args.repeat}")
         noise = machine_line(info, load_after)
+        noise += (f" Other processes used {run.other_cpu_percent:.1f} % of the machine's CPU "
+                  "during the server part.")
         noise += (f" Calibration loop (fixed pure-Python work, lower is faster) before / "
                   f"after the server part: {calibration_before * 1000:.0f} / "
                   f"{calibration_after * 1000:.0f} ms.")
