@@ -46,7 +46,6 @@ class Explained:
     text_reports: int  # $/progress reports that carried model text
     cached: bool
     markdown: str
-    begin_message: str | None = None
 
 
 @dataclass
@@ -191,13 +190,12 @@ class BenchClient:
         result = await self.command("qwenLsp.explain", self.argument(uri, line, character))
         total = time.perf_counter() - started
         events = self.progress[mark:]
-        begin = next((v.get("message") for _, v in events if v.get("kind") == "begin"), None)
         texts = [t for t, v in events if v.get("kind") == "report"
                  and v.get("message") and v["message"] not in NOT_MODEL_TEXT]
         return Explained(scenario=scenario, batch=batch,
                          first_token=texts[0] - started if texts else None,
                          total=total, text_reports=len(texts), cached=bool(result["cached"]),
-                         markdown=str(result["markdown"]), begin_message=begin)
+                         markdown=str(result["markdown"]))
 
     def logged_load_seconds(self) -> float | None:
         for message in self.client.log_messages:

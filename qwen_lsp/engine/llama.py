@@ -13,6 +13,7 @@ import ctypes
 import importlib
 import logging
 import os
+import re
 import threading
 import time
 from collections.abc import Callable, Generator, Iterator
@@ -343,6 +344,9 @@ _native_log = logging.getLogger("qwen_lsp.engine.llama_cpp")
 _LEVELS = {0: logging.DEBUG, 1: logging.DEBUG, 2: logging.DEBUG, 3: logging.INFO, 4: logging.ERROR}
 
 
+_ABORTED = re.compile(r"failed with error 1\b|compute status: 1\b|failed to decode, ret = 2\b")
+
+
 class _NativeLogRouter:
     """Collects llama.cpp's log output line by line into ``logging``."""
 
@@ -366,7 +370,10 @@ class _NativeLogRouter:
     def _flush(self) -> None:
         for line in self._pending.splitlines():
             if line.strip():
-                _native_log.log(self._level, "%s", line.rstrip())
+                # A stop we asked for (ggml status 1 = aborted, llama_decode 2 = aborted)
+                # is reported by llama.cpp as an error; it is not one.
+                level = logging.DEBUG if _ABORTED.search(line) else self._level
+                _native_log.log(level, "%s", line.rstrip())
         self._pending = ""
 
 

@@ -177,7 +177,7 @@ class EngineWorker:
             if job is None:
                 job = _Job("run", key=key, messages=list(messages), params=params)
                 self._inflight[key] = job
-                self._drop_prefills()
+                self._drop_prefills(keep_running=job.messages)
                 self._enqueue(job)
                 replay = ""
             else:
@@ -242,12 +242,16 @@ class EngineWorker:
         current_load = self._current is not None and self._current.kind == "load"
         return current_load or any(job.kind == "load" for job in self._queue)
 
-    def _drop_prefills(self) -> None:
+    def _drop_prefills(self, keep_running: list[Message] | None = None) -> None:
+        """Cancel prefills; a running one whose prompt is exactly ``keep_running`` goes
+        on, because it is the first half of that very request (its KV cache is reused)."""
         for job in [job for job in self._queue if job.kind == "prefill"]:
             job.cancel.set()
             self._queue.remove(job)
-        if self._current is not None and self._current.kind == "prefill":
-            self._current.cancel.set()
+        current = self._current
+        if current is not None and current.kind == "prefill" \
+                and current.messages != keep_running:
+            current.cancel.set()
 
     def _unsubscribe(self, job: _Job, subscriber: _Subscriber) -> None:
         with self._lock:

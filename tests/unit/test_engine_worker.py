@@ -227,7 +227,7 @@ async def test_swap_closes_the_old_engine_and_uses_the_new_one(worker: EngineWor
     assert len(new.calls) == 1
 
 
-async def test_prefill_runs_when_idle_and_a_run_preempts_it(worker: EngineWorker) -> None:
+async def test_prefill_runs_when_idle_and_another_run_preempts_it(worker: EngineWorker) -> None:
     engine = await loaded(worker, FakeEngine("answer", prefill_gate=threading.Event()))
     assert isinstance(engine, FakeEngine)
 
@@ -235,8 +235,24 @@ async def test_prefill_runs_when_idle_and_a_run_preempts_it(worker: EngineWorker
     await until(lambda: len(engine.prefills) == 1)  # running, held by its gate
     assert worker.queue_length == 0
 
-    assert await worker.run("k", MESSAGES, GenParams()) == "answer"
+    other = [{"role": "user", "content": "something else"}]
+    assert await worker.run("k", other, GenParams()) == "answer"
     assert engine.prefills_cancelled == 1
+
+
+async def test_a_run_of_the_prefilled_prompt_lets_the_prefill_finish(worker: EngineWorker) -> None:
+    gate = threading.Event()
+    engine = await loaded(worker, FakeEngine("answer", prefill_gate=gate))
+    assert isinstance(engine, FakeEngine)
+
+    assert worker.prefill(MESSAGES) is True
+    await until(lambda: len(engine.prefills) == 1)
+    task = asyncio.create_task(worker.run("k", MESSAGES, GenParams()))
+    await asyncio.sleep(0.1)
+    assert not task.done()  # waits behind its own prompt's evaluation
+    gate.set()
+    assert await task == "answer"
+    assert engine.prefills_cancelled == 0
 
 
 async def test_prefill_is_refused_while_requests_are_queued(worker: EngineWorker) -> None:
