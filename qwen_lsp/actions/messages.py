@@ -27,10 +27,21 @@ def _values(source: Source, span: Span) -> dict[str, str]:
 def explain_messages(prompts: PromptStore, source: Source, span: Span,
                      answer_language: str) -> Messages:
     values = _values(source, span) | {"answer_language": answer_language}
-    return [
+    messages = [
         {"role": "system", "content": prompts.render("explain.system", values)},
         {"role": "user", "content": prompts.render("explain.user", values)},
     ]
+    # The answer's first words, written for the model: a small model keeps the
+    # requested form far more reliably when it only has to continue it.
+    start = prompts.render("explain.answer", values)
+    if start.strip():
+        messages.append({"role": "assistant", "content": start})
+    return messages
+
+
+def answer_start(messages: Messages) -> str:
+    """The part of the answer that the prompt wrote (a trailing assistant message)."""
+    return messages[-1]["content"] if messages and messages[-1]["role"] == "assistant" else ""
 
 
 def rewrite_messages(prompts: PromptStore, action: str, source: Source, span: Span) -> Messages:

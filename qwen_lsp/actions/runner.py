@@ -9,12 +9,19 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from qwen_lsp.actions.asyncify import rule_based_async
 from qwen_lsp.actions.common import ActionError, Source, Span, extract_code
-from qwen_lsp.actions.messages import Messages, explain_messages, repair_messages, rewrite_messages
+from qwen_lsp.actions.messages import (
+    Messages,
+    answer_start,
+    explain_messages,
+    repair_messages,
+    rewrite_messages,
+)
 from qwen_lsp.actions.prompts import PromptStore
 from qwen_lsp.actions.rewrite import Plan, plan_rewrite
 from qwen_lsp.cache import ResultCache, cache_key
@@ -75,8 +82,11 @@ class Assistant:
         hit = self._lookup(key, params)
         if hit is not None and isinstance(hit.get("markdown"), str):
             return ExplainOutcome(markdown=hit["markdown"], cached=True)
+        start = answer_start(messages)
+        if start:
+            on_text(start)
         answer = await self.worker.run(key, messages, params, on_text)
-        markdown = _clean_markdown(answer)
+        markdown = _clean_markdown(start + answer)
         if not markdown:
             raise ActionError("the model returned an empty explanation; try again, or select "
                               "less code")
@@ -146,8 +156,12 @@ class Assistant:
         return plan, problems, code
 
 
+_LABEL_LINE = re.compile(r"\n+(?=\*\*[^*\n]{1,40}:?\*\*)")
+
+
 def _clean_markdown(answer: str) -> str:
     text = answer.strip()
     if text.startswith("```markdown") and text.endswith("```"):
         text = text[len("```markdown"):-3].strip()
-    return text
+    # "**Inputs:** ..." lines each start a paragraph (one line break renders as a space)
+    return _LABEL_LINE.sub("\n\n", text)

@@ -37,7 +37,9 @@ class Engine(Protocol):
         """Blocking. Streams decoded text pieces to ``on_text`` and returns the whole text.
 
         Raises Cancelled when ``cancel`` is set (within ~100 ms, also during prompt
-        evaluation) and EngineError when the request cannot be answered.
+        evaluation) and EngineError when the request cannot be answered. A last
+        message with the role "assistant" is the start of the answer, which the model
+        continues; the returned text is the continuation only.
         """
         ...
 

@@ -35,7 +35,14 @@ _WATCH_INTERVAL = 0.02  # seconds between looks at a job's cancel event
 
 
 def format_chatml(messages: list[Message]) -> str:
-    """The ChatML text of ``messages``, ending with the open assistant turn."""
+    """The ChatML text of ``messages``, ending with the open assistant turn.
+
+    A last message from the assistant is the start of its answer: it stays open,
+    and the model continues it.
+    """
+    if messages and messages[-1]["role"] == "assistant":
+        *closed, last = messages
+        return format_chatml(closed) + last["content"]
     turns = [f"<|im_start|>{m['role']}\n{m['content']}<|im_end|>\n" for m in messages]
     return "".join(turns) + "<|im_start|>assistant\n"
 
@@ -84,6 +91,10 @@ class LlamaEngine:
         contain ``<|im_end|>`` cannot end a turn early.
         """
         tokens: list[int] = []
+        answer_start = ""
+        if messages and messages[-1]["role"] == "assistant":  # continued by the model
+            *messages, last = messages
+            answer_start = last["content"]
         for message in messages:
             role = message["role"]
             if role not in ROLES:
@@ -93,7 +104,11 @@ class LlamaEngine:
                 message["content"].encode("utf-8"), add_bos=False, special=False
             )
             tokens += self._special("<|im_end|>\n")
-        return tokens + self._special("<|im_start|>assistant\n")
+        tokens += self._special("<|im_start|>assistant\n")
+        if answer_start:
+            tokens += self._llama.tokenize(answer_start.encode("utf-8"), add_bos=False,
+                                           special=False)
+        return tokens
 
     def _special(self, text: str) -> list[int]:
         cached = self._special_cache.get(text)

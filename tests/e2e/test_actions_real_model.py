@@ -58,6 +58,7 @@ async def test_explain_streams_progress_and_is_cached_across_restarts(tmp_path, 
         assert result["cached"] is False
         markdown = result["markdown"]
         assert len(markdown.split()) > 15, markdown
+        assert markdown.startswith("**Purpose:**") and "**Returns:**" in markdown, markdown
         assert "order" in markdown.lower()
         # the target is the whole function, decorators/docstring included
         assert result["target"]["start"]["line"] == 13

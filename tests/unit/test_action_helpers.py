@@ -39,3 +39,18 @@ def test_completion_callbacks_are_recognised():
     assert takes_callback(("err", "done"))
     assert not takes_callback(("path",))
     assert not takes_callback(())
+
+
+def test_explanation_labels_each_start_a_paragraph():
+    from qwen_lsp.actions.runner import _clean_markdown
+
+    text = _clean_markdown("**Purpose:** x.\n**Inputs:** a, b.\n\n\n**Notes:**\n- n\n")
+    assert text == "**Purpose:** x.\n\n**Inputs:** a, b.\n\n**Notes:**\n- n"
+
+
+def test_a_trailing_assistant_message_is_continued_not_closed():
+    from qwen_lsp.engine.llama import format_chatml
+
+    text = format_chatml([{"role": "user", "content": "hi"},
+                          {"role": "assistant", "content": "**Purpose:**"}])
+    assert text == "<|im_start|>user\nhi<|im_end|>\n<|im_start|>assistant\n**Purpose:**"
