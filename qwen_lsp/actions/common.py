@@ -7,9 +7,10 @@ import textwrap
 from dataclasses import dataclass, field
 from pathlib import PurePath
 
+from qwen_lsp.syntax.context import Context, context_for
 from qwen_lsp.syntax.document import SyntaxDocument
 from qwen_lsp.syntax.languages import LanguageSpec, display_name
-from qwen_lsp.syntax.targets import Context, Target, context_for, find_target
+from qwen_lsp.syntax.targets import Target, find_target
 
 _LANGUAGE_NAMES = {
     "en": "English", "zh": "Chinese (简体中文)", "zh-tw": "Traditional Chinese (繁體中文)",

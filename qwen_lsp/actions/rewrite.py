@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 
 from qwen_lsp.actions.common import Source, Span, reindent
 from qwen_lsp.edits import TextEdit, line_diff_edits
+from qwen_lsp.syntax.context import call_sites
 from qwen_lsp.syntax.document import SyntaxDocument
-from qwen_lsp.syntax.targets import call_sites, find_target
+from qwen_lsp.syntax.targets import find_target
 from qwen_lsp.syntax.validate import validate_replacement
 
 _CALLBACK_PARAMS = {"callback", "cb", "done", "next", "callbackfn", "oncomplete", "complete"}
@@ -123,6 +124,23 @@ def isolate_definition(source: Source, span: Span, code: str, prefer_async: bool
     return textwrap.dedent(doc.source[start:best.end_byte].decode("utf-8"))
 
 
+_LEADING_MARKS = ("#", "//", "/*", "*", "@")
+
+
+def _keep_leading(source: Source, span: Span, new_text: str) -> str:
+    """Put back the doc comment / decorators above the definition if the answer
+    starts right at the definition line (a small model often drops them)."""
+    target = span.target
+    leading = source.text[span.start_byte:target.def_start_byte].decode("utf-8", "replace")
+    leading = leading[: leading.rfind("\n") + 1]  # whole lines only
+    if not leading.strip() or not target.name:
+        return new_text
+    first = next((line.strip() for line in new_text.split("\n") if line.strip()), "")
+    if target.name in first and not first.startswith(_LEADING_MARKS):
+        return leading.replace("\r\n", "\n") + new_text
+    return new_text
+
+
 def plan_rewrite(action: str, source: Source, span: Span, code: str) -> tuple[Plan | None,
                                                                                list[str]]:
     """Check the model's code and plan the edits; (None, problems) when it fails."""
@@ -130,7 +148,7 @@ def plan_rewrite(action: str, source: Source, span: Span, code: str) -> tuple[Pl
     target = span.target
     code = isolate_definition(source, span, code.replace("\r\n", "\n"),
                               prefer_async=action == "async")
-    new_text = reindent(code, span.indent)
+    new_text = _keep_leading(source, span, reindent(code, span.indent))
     if b"\r\n" in source.text[span.start_byte:span.end_byte]:
         new_text = new_text.replace("\n", "\r\n")  # keep the file's own line breaks
     if action == "async":

@@ -183,6 +183,7 @@ async def test_missing_model_is_a_clear_error_while_code_actions_still_list(tmp_
         await stop(client)
 
 
+@pytest.mark.model
 async def test_unknown_language_offers_explain_on_selection_only(tmp_path, env):
     path = tmp_path / "report.cob"
     path.write_text("       IDENTIFICATION DIVISION.\n       PROGRAM-ID. HELLO.\n")
@@ -201,6 +202,10 @@ async def test_unknown_language_offers_explain_on_selection_only(tmp_path, env):
         with pytest.raises(JsonRpcException) as info:
             await execute(client, "qwenLsp.explain", argument(uri, 0, 3))
         assert "select the code to explain" in str(info.value)
+        # a selection is explained as text, by the real model
+        result = await execute(client, "qwenLsp.explain", argument(uri, 0, 0, end=(1, 25)))
+        assert result["markdown"].startswith("**Purpose:**")
+        assert result["target"]["end"] == {"line": 1, "character": 25}
     finally:
         await stop(client)
 

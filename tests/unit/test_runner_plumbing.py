@@ -155,3 +155,50 @@ async def test_a_crlf_file_keeps_its_line_breaks(tmp_path):
         assert all("\n" not in e.new_text.replace("\r\n", "") for e in outcome.plan.edits)
     finally:
         worker.shutdown()
+
+
+GO = '''package shop
+
+// Total sums the prices.
+// Negative prices are skipped.
+func Total(prices []float64) float64 {
+	sum := 0.0
+	for _, p := range prices {
+		if p >= 0 {
+			sum = sum + p
+		}
+	}
+	return sum
+}
+'''
+
+
+def test_a_dropped_doc_comment_or_decorator_is_put_back():
+    from qwen_lsp.actions.rewrite import plan_rewrite
+
+    doc = OpenDocument.open("file:///t.go", "/t.go", "go", 1, GO, 5_000_000)
+    source = doc.source(snapshot=True)
+    offset = GO.index("sum := ")
+    span = resolve_span(source, offset, offset, max_lines=400, need_syntax=True)
+    answer = ("func Total(prices []float64) float64 {\n\tsum := 0.0\n"
+              "\tfor _, p := range prices {\n\t\tif p >= 0 {\n\t\t\tsum += p\n\t\t}\n\t}\n"
+              "\treturn sum\n}")
+    plan, problems = plan_rewrite("refactor", source, span, answer)
+    assert problems == []
+    assert plan.new_text.startswith("// Total sums the prices.\n// Negative prices are skipped.\n")
+    assert "sum += p" in plan.new_text
+
+    py = ("import functools\n\n\n@functools.cache\ndef fib(n):\n"
+          "    return n if n < 2 else fib(n - 1) + fib(n - 2)\n")
+    doc = OpenDocument.open("file:///f.py", "/f.py", "python", 1, py, 5_000_000)
+    source = doc.source(snapshot=True)
+    offset = py.index("return")
+    span = resolve_span(source, offset, offset, max_lines=400, need_syntax=True)
+    plan, problems = plan_rewrite("refactor", source, span,
+                                  "def fib(n):\n    return n if n < 2 else fib(n - 2) + fib(n - 1)")
+    assert problems == []
+    assert plan.new_text.startswith("@functools.cache\ndef fib(n):")
+    # an answer that keeps (or rewrites) the decorator is left as it is
+    plan, _ = plan_rewrite("refactor", source, span,
+                           "@functools.lru_cache\ndef fib(n):\n    return n")
+    assert plan.new_text.count("@functools") == 1

@@ -2,9 +2,10 @@ from dataclasses import dataclass
 
 import pytest
 
+from qwen_lsp.syntax.context import call_sites, context_for
 from qwen_lsp.syntax.document import SyntaxDocument
 from qwen_lsp.syntax.languages import spec_named
-from qwen_lsp.syntax.targets import call_sites, context_for, find_target
+from qwen_lsp.syntax.targets import find_target
 
 
 def document(language: str, source: str) -> SyntaxDocument:
