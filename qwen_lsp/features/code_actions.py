@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 
 from lsprotocol import types
 
-from qwen_lsp.actions.common import ActionError, answer_language, resolve_span
+from qwen_lsp.actions.common import ActionError, Source, Span, answer_language, resolve_span
 from qwen_lsp.actions.rewrite import async_offer_reason
 from qwen_lsp.documents import OpenDocument
 from qwen_lsp.edits import byte_offset
 from qwen_lsp.server import QwenServer
+from qwen_lsp.syntax.context import context_for
 
 log = logging.getLogger(__name__)
 
@@ -68,7 +70,7 @@ def register(server: QwenServer) -> None:
                         f"maxSpanLines ({max_lines})")
         elif params.context.trigger_kind != types.CodeActionTriggerKind.Automatic:
             # the user opened the menu (not a light-bulb refresh on a cursor move)
-            _maybe_prefill(ls, doc, span.target.start_byte, span.target.end_byte)
+            _maybe_prefill(ls, doc, source, span)
         if _wanted(EXPLAIN_KIND, only):
             actions.append(_action("Ask AI to explain", EXPLAIN_KIND, "qwenLsp.explain",
                                    argument, too_long))
@@ -83,20 +85,20 @@ def register(server: QwenServer) -> None:
         return actions
 
 
-def _maybe_prefill(ls: QwenServer, doc: OpenDocument, start: int, end: int) -> None:
-    """While the user looks at a function, evaluate its explain prompt in the background."""
+def _maybe_prefill(ls: QwenServer, doc: OpenDocument, source: Source, span: Span) -> None:
+    """While the user looks at a function, evaluate its explain prompt in the background.
+
+    The span is the one the explain command will resolve from the same range, so
+    the prompt matches token for token; only its context is added here.
+    """
     runtime = ls.runtime
-    key = (doc.uri, doc.version, start, end)
+    key = (doc.uri, doc.version, span.start_byte, span.end_byte)
     if runtime.model_state != "ready" or runtime.worker.queue_length or \
             ls.last_prefill == key:
         return
     ls.last_prefill = key
-    source = doc.source(snapshot=True)
-    try:
-        span = resolve_span(source, start, end, max_lines=ls.settings.max_span_lines,
-                            need_syntax=False)
-    except ActionError:
-        return
+    if source.doc is not None:
+        span = dataclasses.replace(span, context=context_for(source.doc, span.target))
     language = answer_language(ls.settings.explanation_language, ls.client_locale)
     task = asyncio.ensure_future(runtime.assistant.prefill_explain(
         source, span, language, runtime.gen_params()))
