@@ -203,9 +203,9 @@ def model_command(args: argparse.Namespace) -> int:
 
 def cache_command(args: argparse.Namespace) -> int:
     _setup_logging(args.verbose)
-    from qwen_lsp.runtime import Runtime
+    from qwen_lsp.runtime import open_cache
 
-    cache = Runtime._open_cache(dataclasses.replace(_settings(args), cache_enabled=True))
+    cache = open_cache(dataclasses.replace(_settings(args), cache_enabled=True))
     assert cache is not None
     if args.cache_command == "clear":
         before = cache.info()

@@ -35,6 +35,15 @@ def default_cache_directory() -> Path:
     return Path(platformdirs.user_cache_dir("qwen-lsp")) / "results"
 
 
+def open_cache(settings: Settings) -> ResultCache | None:
+    """The result cache the settings ask for (None when it is disabled)."""
+    if not settings.cache_enabled:
+        return None
+    directory = Path(settings.cache_directory).expanduser() if settings.cache_directory \
+        else default_cache_directory()
+    return ResultCache(directory, settings.cache_max_megabytes * 1024 * 1024)
+
+
 class Runtime:
     def __init__(self, settings: Settings,
                  engine_factory: Callable[[Path, Settings], Engine] | None = None,
@@ -50,7 +59,7 @@ class Runtime:
         self._model_known: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self.prompts = PromptStore(settings.prompts_directory)
-        self.cache = self._open_cache(settings)
+        self.cache = open_cache(settings)
         self.assistant = Assistant(self.worker, self.prompts, self.cache, self.model_id)
 
     # -- the model ---------------------------------------------------------------------
@@ -122,7 +131,7 @@ class Runtime:
         if any(getattr(old, k) != getattr(new, k) for k in _CACHE_KEYS):
             if self.cache is not None:
                 self.cache.close()
-            self.cache = self._open_cache(new)
+            self.cache = open_cache(new)
             self.assistant.cache = self.cache
         if old.prompts_directory != new.prompts_directory:
             self.prompts = PromptStore(new.prompts_directory)
@@ -137,14 +146,6 @@ class Runtime:
     def gen_params(self) -> GenParams:
         return GenParams(max_tokens=self.settings.max_output_tokens,
                          temperature=self.settings.temperature)
-
-    @staticmethod
-    def _open_cache(settings: Settings) -> ResultCache | None:
-        if not settings.cache_enabled:
-            return None
-        directory = Path(settings.cache_directory).expanduser() if settings.cache_directory \
-            else default_cache_directory()
-        return ResultCache(directory, settings.cache_max_megabytes * 1024 * 1024)
 
     def status(self) -> dict:
         cache = self.cache.info() if self.cache is not None else {

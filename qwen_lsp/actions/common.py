@@ -19,8 +19,6 @@ _LANGUAGE_NAMES = {
     "tr": "Turkish", "uk": "Ukrainian", "cs": "Czech", "sv": "Swedish", "vi": "Vietnamese",
 }
 
-_FENCE_NAMES = {"csharp": "csharp", "cpp": "cpp", "tsx": "tsx", "bash": "bash"}
-
 
 class ActionError(Exception):
     """A failure the user can act on; the message says what and what to do."""
@@ -45,7 +43,7 @@ class Source:
     @property
     def fence(self) -> str:
         if self.spec is not None:
-            return _FENCE_NAMES.get(self.spec.name, self.spec.name)
+            return self.spec.name
         return self.language_id
 
 

@@ -142,10 +142,6 @@ class EngineWorker:
             self._enqueue(job)
         return job.done
 
-    def swap(self, factory: Callable[[], Engine]) -> concurrent.futures.Future[None]:
-        """Reload with another model: jobs queued after this call use the new one."""
-        return self.load(factory)
-
     async def wait_ready(self) -> None:
         """Wait for the latest load; raise EngineError if the model is not usable."""
         job = self._last_load

@@ -216,12 +216,12 @@ async def test_on_text_runs_on_the_event_loop_thread(worker: EngineWorker) -> No
     assert threads == {threading.get_ident()}
 
 
-async def test_swap_closes_the_old_engine_and_uses_the_new_one(worker: EngineWorker) -> None:
+async def test_a_reload_closes_the_old_engine_and_uses_the_new_one(worker: EngineWorker) -> None:
     old = await loaded(worker, FakeEngine("old"))
     assert await worker.run("k", MESSAGES, GenParams()) == "old"
 
     new = FakeEngine("new")
-    worker.swap(lambda: new)
+    worker.load(lambda: new)  # a reload: jobs queued after it use the new model
     assert await worker.run("k", MESSAGES, GenParams()) == "new"
     assert isinstance(old, FakeEngine) and old.closed
     assert len(new.calls) == 1
