@@ -12,9 +12,10 @@ from dataclasses import dataclass
 
 from bench_fixtures import explain_cursor, ledger_source
 
-from qwen_lsp.actions.common import answer_language, resolve_span
+from qwen_lsp.actions.language import answer_language
 from qwen_lsp.actions.messages import explain_messages
 from qwen_lsp.actions.prompts import PromptStore
+from qwen_lsp.actions.span import resolve_span
 from qwen_lsp.documents import OpenDocument
 from qwen_lsp.edits import byte_offset
 from qwen_lsp.engine.base import GenParams

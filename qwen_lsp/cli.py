@@ -12,6 +12,13 @@ import sys
 from pathlib import Path
 
 from qwen_lsp import __version__
+from qwen_lsp.actions.action import Action
+
+_ACTION_HELP = {
+    Action.EXPLAIN: "print an explanation (Markdown) of the code there",
+    Action.REFACTOR: "print a unified diff of an AI refactor",
+    Action.CONVERT_TO_ASYNC: "print a unified diff converting the function to async",
+}
 
 
 def _settings(args: argparse.Namespace):
@@ -40,39 +47,11 @@ def _setup_logging(verbose: bool, server: bool = False) -> None:
 # -- serve -----------------------------------------------------------------------------
 
 
-class _ClientLogHandler(logging.Handler):
-    """Sends qwen-lsp's own log records to the editor as window/logMessage."""
-
-    def __init__(self, server) -> None:
-        super().__init__(level=logging.INFO)
-        self.server = server
-
-    def emit(self, record: logging.LogRecord) -> None:
-        from lsprotocol import types
-
-        kind = types.MessageType.Error if record.levelno >= logging.ERROR else (
-            types.MessageType.Warning if record.levelno >= logging.WARNING
-            else types.MessageType.Info)
-        params = types.LogMessageParams(type=kind, message=self.format(record))
-        loop = self.server.loop_ref
-        if loop is None or loop.is_closed():
-            return  # before initialize, or after the end: stderr has it
-        # Records come from the engine's thread too: only the loop thread may write.
-        loop.call_soon_threadsafe(self._send, params)
-
-    def _send(self, params) -> None:
-        try:
-            self.server.window_log_message(params)
-        except Exception:  # the client may be gone; stderr still has it
-            pass
-
-
 def serve(args: argparse.Namespace) -> int:
     _setup_logging(args.verbose, server=True)
-    from qwen_lsp.server import create_server
+    from qwen_lsp.app import create_server
 
     server = create_server(args.model)
-    logging.getLogger("qwen_lsp").addHandler(_ClientLogHandler(server))
     if args.tcp:
         server.start_tcp("127.0.0.1", args.port)
         return 0
@@ -102,11 +81,13 @@ def _parse_place(place: str) -> tuple[Path, int, int]:
 
 def run_action(args: argparse.Namespace) -> int:
     _setup_logging(args.verbose)
-    from qwen_lsp.actions.common import ActionError, answer_language, resolve_span
-    from qwen_lsp.actions.rewrite import async_offer_reason
+    from qwen_lsp.actions.errors import ActionError
+    from qwen_lsp.actions.language import answer_language
+    from qwen_lsp.actions.runner import ExplainOutcome
     from qwen_lsp.documents import OpenDocument
-    from qwen_lsp.edits import apply_edits, byte_offset, unified_diff
+    from qwen_lsp.edits import apply_edits, unified_diff
     from qwen_lsp.engine.base import EngineError
+    from qwen_lsp.requests import Request, execute, prepare
     from qwen_lsp.runtime import Runtime
 
     path, line, col = _parse_place(args.place)
@@ -115,12 +96,13 @@ def run_action(args: argparse.Namespace) -> int:
     except (OSError, UnicodeDecodeError) as exc:
         print(f"qwen-lsp: cannot read {path} as UTF-8 text: {exc}", file=sys.stderr)
         return 2
-    action = {"explain": "explain", "refactor": "refactor", "async": "async"}[args.command]
+    action = Action.from_id(args.command)
     settings = _settings(args)
-    doc = OpenDocument.open(path.resolve().as_uri(), str(path), "", None, text,
-                            settings.max_file_bytes)
-    offset = byte_offset(doc.text, max(0, line - 1), max(0, col - 1), "utf-32")
-    stream = sys.stdout if action == "explain" else sys.stderr
+    uri = path.resolve().as_uri()
+    doc = OpenDocument.open(uri, str(path), "", None, text, settings.max_file_bytes)
+    position = (max(0, line - 1), max(0, col - 1))
+    request = Request(action, uri, None, position + position)
+    stream = sys.stdout if action is Action.EXPLAIN else sys.stderr
 
     def on_text(piece: str) -> None:
         stream.write(piece)
@@ -130,25 +112,18 @@ def run_action(args: argparse.Namespace) -> int:
         runtime = Runtime(settings)
         runtime.start_model()
         try:
-            source = doc.source()
-            span = resolve_span(source, offset, offset, max_lines=settings.max_span_lines,
-                                need_syntax=action != "explain")
-            if action == "async" and (reason := async_offer_reason(source, span)):
-                raise ActionError(reason)
-            if action == "explain":
-                language = answer_language(settings.explanation_language, _locale())
-                outcome = await runtime.assistant.explain(source, span, language,
-                                                          runtime.gen_params(), on_text)
+            prepared = prepare(request, doc, "utf-32", settings.max_span_lines)
+            language = answer_language(settings.explanation_language, _locale())
+            outcome = await execute(runtime, prepared, language, on_text)
+            if isinstance(outcome, ExplainOutcome):
                 if outcome.cached:
                     sys.stdout.write(outcome.markdown)
                 sys.stdout.write("\n")
                 return 0
-            result = await runtime.assistant.rewrite(action, source, span,
-                                                     runtime.gen_params(), on_text)
             stream.write("\n")
-            new = apply_edits(doc.text, result.plan.edits)
+            new = apply_edits(doc.text, outcome.plan.edits)
             sys.stdout.write(unified_diff(str(path), doc.text, new))
-            for note in result.notes:
+            for note in outcome.notes:
                 print(f"note: {note}", file=sys.stderr)
             if args.write and new != doc.text:
                 if path.read_bytes() != doc.text:
@@ -241,13 +216,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tcp", action="store_true", help="LSP over TCP on 127.0.0.1")
     p.add_argument("--port", type=int, default=2087)
 
-    for name, what in (("explain", "print an explanation (Markdown) of the code there"),
-                       ("refactor", "print a unified diff of an AI refactor"),
-                       ("async", "print a unified diff converting the function to async")):
-        p = sub.add_parser(name, parents=[common], help=what)
+    for action in Action:
+        p = sub.add_parser(action.id, parents=[common], help=_ACTION_HELP[action])
         p.add_argument("place", metavar="FILE:LINE[:COL]", help="1-based line and column")
         p.add_argument("--no-cache", action="store_true", help="do not use the result cache")
-        if name != "explain":
+        if action.rewrites:
             p.add_argument("--write", action="store_true", help="apply the diff to the file")
 
     sub.add_parser("model", parents=[common],
@@ -266,7 +239,7 @@ def main(argv: list[str] | None = None) -> int:
         if not hasattr(args, "tcp"):
             args.tcp = False
         return serve(args)
-    if command in ("explain", "refactor", "async"):
+    if command in {action.id for action in Action}:
         return run_action(args)
     if command == "model":
         return model_command(args)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from qwen_lsp.actions.common import Source
+from qwen_lsp.actions.span import Source
 from qwen_lsp.edits import byte_offset
 from qwen_lsp.syntax.document import SyntaxDocument
 from qwen_lsp.syntax.languages import LanguageSpec, language_for
@@ -78,8 +80,22 @@ class OpenDocument:
             else:
                 self._reparse()
         self.version = version
+        self.notify_changed()
+
+    def notify_changed(self) -> None:
+        """Tell every watcher that the text changed, or the document closed or reopened."""
         for listener in list(self.listeners):
             listener()
+
+    @contextmanager
+    def watch(self) -> Iterator[asyncio.Event]:
+        """An event set by the next change; the watch ends with the block, however it ends."""
+        changed = asyncio.Event()
+        self.listeners.append(changed.set)
+        try:
+            yield changed
+        finally:
+            self.listeners.remove(changed.set)
 
     def source(self, snapshot: bool = False) -> Source:
         """The document as actions see it; a snapshot stays valid across later edits."""

@@ -2,7 +2,7 @@
 
 One object, used from the asyncio event loop thread. The model is resolved
 (assembled and verified on first use) and loaded in the engine worker's thread,
-never on the event loop.
+never on the event loop; llama.cpp itself is imported only then.
 """
 
 from __future__ import annotations
@@ -13,14 +13,12 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
-import platformdirs
-
-from qwen_lsp.actions.common import ActionError
+from qwen_lsp import paths
+from qwen_lsp.actions.errors import ActionError
 from qwen_lsp.actions.prompts import PromptStore
 from qwen_lsp.actions.runner import Assistant
 from qwen_lsp.cache import ResultCache
 from qwen_lsp.engine.base import Engine, GenParams
-from qwen_lsp.engine.llama import LlamaEngine
 from qwen_lsp.engine.model import model_info, resolve_model
 from qwen_lsp.engine.worker import EngineWorker
 from qwen_lsp.settings import Settings
@@ -31,23 +29,19 @@ _MODEL_KEYS = ("model_path", "threads", "context_size")
 _CACHE_KEYS = ("cache_enabled", "cache_directory", "cache_max_megabytes")
 
 
-def default_cache_directory() -> Path:
-    return Path(platformdirs.user_cache_dir("qwen-lsp")) / "results"
-
-
 def open_cache(settings: Settings) -> ResultCache | None:
     """The result cache the settings ask for (None when it is disabled)."""
     if not settings.cache_enabled:
         return None
-    directory = Path(settings.cache_directory).expanduser() if settings.cache_directory \
-        else default_cache_directory()
+    directory = paths.results_directory(settings.cache_directory)
     return ResultCache(directory, settings.cache_max_megabytes * 1024 * 1024)
 
 
 class Runtime:
     def __init__(self, settings: Settings,
                  engine_factory: Callable[[Path, Settings], Engine] | None = None,
-                 model_override: str | None = None) -> None:
+                 model_override: str | None = None,
+                 on_warning: Callable[[str], None] | None = None) -> None:
         self.settings = settings
         self.model_override = model_override  # --model on the command line wins
         # called on the event loop with the message when a model fails to load
@@ -57,8 +51,8 @@ class Runtime:
         self.model: dict[str, object] = {"path": None, "sha256": None, "size": None,
                                          "error": None}
         self._model_known: asyncio.Event | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self.prompts = PromptStore(settings.prompts_directory)
+        self.on_warning = on_warning  # problems the user should see, e.g. a template typo
+        self.prompts = PromptStore(settings.prompts_directory, on_warning)
         self.cache = open_cache(settings)
         self.assistant = Assistant(self.worker, self.prompts, self.cache, self.model_id)
 
@@ -66,12 +60,11 @@ class Runtime:
 
     def start_model(self) -> None:
         """Queue resolving and loading the model; returns at once."""
-        self._loop = asyncio.get_running_loop()
+        loop = asyncio.get_running_loop()
         event = asyncio.Event()
         self._model_known = event
         self.model = {"path": None, "sha256": None, "size": None, "error": None}
         settings = self.settings
-        loop = self._loop
 
         def factory() -> Engine:
             try:
@@ -134,14 +127,12 @@ class Runtime:
             self.cache = open_cache(new)
             self.assistant.cache = self.cache
         if old.prompts_directory != new.prompts_directory:
-            self.prompts = PromptStore(new.prompts_directory)
+            self.prompts = PromptStore(new.prompts_directory, self.on_warning)
             self.assistant.prompts = self.prompts
 
     def explanations_directory(self) -> Path:
         """Where explanations shown by the server are written, beside the cache."""
-        if self.settings.cache_directory:
-            return Path(self.settings.cache_directory).expanduser() / "explanations"
-        return default_cache_directory().parent / "explanations"
+        return paths.explanations_directory(self.settings.cache_directory)
 
     def gen_params(self) -> GenParams:
         return GenParams(max_tokens=self.settings.max_output_tokens,
@@ -164,4 +155,6 @@ class Runtime:
 
 
 def _llama_factory(path: Path, settings: Settings) -> Engine:
+    from qwen_lsp.engine.llama import LlamaEngine  # llama.cpp loads when the model does
+
     return LlamaEngine(path, n_threads=settings.threads, n_ctx=settings.context_size)

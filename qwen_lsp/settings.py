@@ -11,10 +11,13 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import psutil
+
+from qwen_lsp.engine.base import DEFAULT_MAX_TOKENS
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +32,7 @@ class Settings:
     model_path: str = ""
     threads: int = field(default_factory=_physical_cores)
     context_size: int = 4096
-    max_output_tokens: int = 768
+    max_output_tokens: int = DEFAULT_MAX_TOKENS
     temperature: float = 0.0
     explanation_display: str = "server"
     explanation_language: str = "auto"
@@ -42,29 +45,57 @@ class Settings:
     max_file_bytes: int = 5_000_000
 
 
-# public key -> (attribute, type, check, what a valid value is)
-_KEYS: dict[str, tuple[str, type, Any, str]] = {
-    "modelPath": ("model_path", str, None, "a path to a .gguf file, or \"\""),
-    "threads": ("threads", int, lambda v: 1 <= v <= 256, "an integer from 1 to 256"),
-    "contextSize": ("context_size", int, lambda v: 512 <= v <= 32768,
-                    "an integer from 512 to 32768"),
-    "maxOutputTokens": ("max_output_tokens", int, lambda v: 16 <= v <= 8192,
-                        "an integer from 16 to 8192"),
-    "temperature": ("temperature", float, lambda v: 0.0 <= v <= 2.0, "a number from 0 to 2"),
-    "explanationDisplay": ("explanation_display", str, lambda v: v in ("server", "client"),
-                           "\"server\" or \"client\""),
-    "explanationLanguage": ("explanation_language", str, lambda v: 0 < len(v) <= 35,
-                            "\"auto\" or a language tag such as \"en\" or \"zh\""),
-    "confirmEdits": ("confirm_edits", bool, None, "true or false"),
-    "cache.enabled": ("cache_enabled", bool, None, "true or false"),
-    "cache.directory": ("cache_directory", str, None, "a directory path, or \"\""),
-    "cache.maxMegabytes": ("cache_max_megabytes", int, lambda v: 1 <= v <= 100_000,
-                           "an integer from 1 to 100000"),
-    "promptsDirectory": ("prompts_directory", str, None, "a directory path, or \"\""),
-    "maxSpanLines": ("max_span_lines", int, lambda v: 1 <= v <= 100_000,
-                     "an integer from 1 to 100000"),
-    "maxFileBytes": ("max_file_bytes", int, lambda v: 1_000 <= v <= 1_000_000_000,
-                     "an integer from 1000 to 1000000000"),
+@dataclass(frozen=True)
+class _Range:
+    """An inclusive range of numbers: the check and its description, written once."""
+
+    low: float
+    high: float
+
+    def __call__(self, value: float) -> bool:
+        return self.low <= value <= self.high
+
+    def describe(self, kind: type) -> str:
+        what = "an integer" if kind is int else "a number"
+        return f"{what} from {_number(self.low)} to {_number(self.high)}"
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+@dataclass(frozen=True)
+class _Key:
+    attr: str
+    kind: type
+    check: Callable[[Any], bool] | None = None
+    valid: str = ""  # what a valid value is; derived from a _Range check when empty
+
+    @property
+    def description(self) -> str:
+        if not self.valid and isinstance(self.check, _Range):
+            return self.check.describe(self.kind)
+        return self.valid
+
+
+_BOOL = "true or false"
+_KEYS: dict[str, _Key] = {
+    "modelPath": _Key("model_path", str, valid='a path to a .gguf file, or ""'),
+    "threads": _Key("threads", int, _Range(1, 256)),
+    "contextSize": _Key("context_size", int, _Range(512, 32768)),
+    "maxOutputTokens": _Key("max_output_tokens", int, _Range(16, 8192)),
+    "temperature": _Key("temperature", float, _Range(0, 2)),
+    "explanationDisplay": _Key("explanation_display", str, lambda v: v in ("server", "client"),
+                               '"server" or "client"'),
+    "explanationLanguage": _Key("explanation_language", str, lambda v: 0 < len(v) <= 35,
+                                '"auto" or a language tag such as "en" or "zh"'),
+    "confirmEdits": _Key("confirm_edits", bool, valid=_BOOL),
+    "cache.enabled": _Key("cache_enabled", bool, valid=_BOOL),
+    "cache.directory": _Key("cache_directory", str, valid='a directory path, or ""'),
+    "cache.maxMegabytes": _Key("cache_max_megabytes", int, _Range(1, 100_000)),
+    "promptsDirectory": _Key("prompts_directory", str, valid='a directory path, or ""'),
+    "maxSpanLines": _Key("max_span_lines", int, _Range(1, 100_000)),
+    "maxFileBytes": _Key("max_file_bytes", int, _Range(1_000, 1_000_000_000)),
 }
 
 PUBLIC_KEYS = tuple(_KEYS)
@@ -126,19 +157,18 @@ def parse_settings(raw: Any, base: Settings | None = None) -> tuple[Settings, li
             log.warning("unknown setting qwenLsp.%s ignored; known settings: %s", key,
                         ", ".join(PUBLIC_KEYS))
             continue
-        attr, kind, check, valid = spec
         if value is None:
-            changes[attr] = getattr(defaults, attr)
+            changes[spec.attr] = getattr(defaults, spec.attr)
             continue
         try:
-            coerced = _coerce(value, kind)
-            if check is not None and not check(coerced):
+            coerced = _coerce(value, spec.kind)
+            if spec.check is not None and not spec.check(coerced):
                 raise ValueError
         except (TypeError, ValueError):
-            default = getattr(defaults, attr)
-            problems.append(f"setting qwenLsp.{key} = {value!r} is not valid (expected {valid}); "
-                            f"using the default {default!r}")
-            changes[attr] = default
+            default = getattr(defaults, spec.attr)
+            problems.append(f"setting qwenLsp.{key} = {value!r} is not valid (expected "
+                            f"{spec.description}); using the default {default!r}")
+            changes[spec.attr] = default
             continue
-        changes[attr] = coerced
+        changes[spec.attr] = coerced
     return dataclasses.replace(base, **changes), problems

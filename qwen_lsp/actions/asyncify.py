@@ -13,7 +13,7 @@ from collections.abc import Iterator
 
 from tree_sitter import Node
 
-from qwen_lsp.actions.common import Source, Span
+from qwen_lsp.actions.span import Source, Span
 
 # Calls that block and have no one-to-one asyncio replacement: these need the model.
 _NEEDS_MODEL = re.compile(

@@ -2,10 +2,36 @@
 
 from __future__ import annotations
 
-from qwen_lsp.actions.common import Source, Span, context_text, file_name
+from pathlib import PurePath
+
+from qwen_lsp.actions.action import Action
 from qwen_lsp.actions.prompts import PromptStore
+from qwen_lsp.actions.span import Source, Span
+from qwen_lsp.syntax.context import Context
 
 Messages = list[dict[str, str]]
+
+
+def context_text(context: Context | None) -> str:
+    """The context block of a prompt: imports, the enclosing class, called signatures."""
+    if context is None:
+        return ""
+    parts: list[str] = []
+    if context.imports.strip():
+        parts.append("The file imports:\n" + context.imports.strip())
+    if context.class_header:
+        parts.append("It is inside: " + context.class_header.strip())
+    if context.called_signatures:
+        parts.append("Functions of the same file it calls:\n"
+                     + "\n".join(s.strip() for s in context.called_signatures))
+    if not parts:
+        return ""
+    return "Context from the same file, for reference only (do not repeat it):\n" \
+        + "\n".join(parts) + "\n\n"
+
+
+def file_name(path: str) -> str:
+    return PurePath(path).name or path
 
 
 def _values(source: Source, span: Span) -> dict[str, str]:
@@ -44,15 +70,16 @@ def answer_start(messages: Messages) -> str:
     return messages[-1]["content"] if messages and messages[-1]["role"] == "assistant" else ""
 
 
-def rewrite_messages(prompts: PromptStore, action: str, source: Source, span: Span) -> Messages:
+def rewrite_messages(prompts: PromptStore, action: Action, source: Source,
+                     span: Span) -> Messages:
     values = _values(source, span)
-    if action == "async":
+    if action is Action.CONVERT_TO_ASYNC:
         family = "python" if source.spec is not None and source.spec.name == "python" \
             else "javascript"
         values["rules"] = prompts.get(f"async.rules.{family}")
     return [
-        {"role": "system", "content": prompts.render(f"{action}.system", values)},
-        {"role": "user", "content": prompts.render(f"{action}.user", values)},
+        {"role": "system", "content": prompts.render(f"{action.id}.system", values)},
+        {"role": "user", "content": prompts.render(f"{action.id}.user", values)},
     ]
 
 

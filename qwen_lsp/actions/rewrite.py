@@ -11,7 +11,9 @@ import re
 import textwrap
 from dataclasses import dataclass, field
 
-from qwen_lsp.actions.common import Source, Span, reindent
+from qwen_lsp.actions.action import Action
+from qwen_lsp.actions.code import reindent
+from qwen_lsp.actions.span import Source, Span
 from qwen_lsp.edits import TextEdit, line_diff_edits
 from qwen_lsp.syntax.context import call_sites
 from qwen_lsp.syntax.document import SyntaxDocument
@@ -141,28 +143,28 @@ def _keep_leading(source: Source, span: Span, new_text: str) -> str:
     return new_text
 
 
-def plan_rewrite(action: str, source: Source, span: Span, code: str) -> tuple[Plan | None,
-                                                                               list[str]]:
+def plan_rewrite(action: Action, source: Source, span: Span,
+                 code: str) -> tuple[Plan | None, list[str]]:
     """Check the model's code and plan the edits; (None, problems) when it fails."""
     assert source.doc is not None
     target = span.target
     code = isolate_definition(source, span, code.replace("\r\n", "\n"),
-                              prefer_async=action == "async")
+                              prefer_async=action is Action.CONVERT_TO_ASYNC)
     new_text = _keep_leading(source, span, reindent(code, span.indent))
     if b"\r\n" in source.text[span.start_byte:span.end_byte]:
         new_text = new_text.replace("\n", "\r\n")  # keep the file's own line breaks
-    if action == "async":
+    if action is Action.CONVERT_TO_ASYNC:
         new_text = ensure_async(source, span, new_text)
     problems = validate_replacement(
         source.doc, span.start_byte, span.end_byte, new_text,
         name=target.name, params=target.params if target.kind != "class" else None,
-        require_async=action == "async",
+        require_async=action is Action.CONVERT_TO_ASYNC,
     )
     if problems:
         return None, problems
     edits = line_diff_edits(source.text, span.start_byte, span.end_byte, new_text)
     plan = Plan(edits=edits, new_text=new_text)
-    if action == "async":
+    if action is Action.CONVERT_TO_ASYNC:
         _await_call_sites(source, span, plan)
         _import_asyncio(source, plan)
     if not plan.edits:

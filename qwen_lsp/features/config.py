@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from qwen_lsp.server import QwenServer
 from qwen_lsp.settings import Settings, parse_settings
+
+if TYPE_CHECKING:
+    from qwen_lsp.server import QwenServer
 
 log = logging.getLogger(__name__)
 

@@ -7,12 +7,15 @@ same changes, in order, to our bytes, so tree-sitter gets exact edit positions.
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from lsprotocol import types
 from pygls.uris import to_fs_path
 
 from qwen_lsp.documents import OpenDocument
-from qwen_lsp.server import QwenServer
+
+if TYPE_CHECKING:
+    from qwen_lsp.server import QwenServer
 
 log = logging.getLogger(__name__)
 
@@ -27,8 +30,7 @@ def register(server: QwenServer) -> None:
         item = params.text_document
         previous = ls.documents.get(item.uri)
         if previous is not None:  # opened again: a rewrite of the old text must stop
-            for listener in list(previous.listeners):
-                listener()
+            previous.notify_changed()
         try:
             ls.documents[item.uri] = OpenDocument.open(
                 item.uri, _path(item.uri), item.language_id, item.version, item.text,
@@ -63,5 +65,4 @@ def register(server: QwenServer) -> None:
     def did_close(ls: QwenServer, params: types.DidCloseTextDocumentParams) -> None:
         doc = ls.documents.pop(params.text_document.uri, None)
         if doc is not None:
-            for listener in list(doc.listeners):  # a running rewrite stops now
-                listener()
+            doc.notify_changed()  # a running rewrite stops now

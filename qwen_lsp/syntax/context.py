@@ -11,26 +11,25 @@ from dataclasses import dataclass
 
 from tree_sitter import Node
 
-from .document import SyntaxDocument
-from .targets import (
-    _CLASSES,
-    _FIELD_DEFS,
-    _FUNCTION_VALUES,
-    _FUNCTIONS,
-    _IDENTIFIERS,
-    _JS,
-    _VAR_DECLS,
-    Target,
-    _as_def,
-    _Def,
-    _defs_on_path,
-    _function_node,
-    _name_node,
-    _nodes_of,
-    _text,
+from .definitions import (
+    CLASSES,
+    FIELD_DEFS,
+    FUNCTION_VALUES,
+    FUNCTIONS,
+    IDENTIFIERS,
+    JS_FAMILY,
+    VAR_DECLS,
+    Definition,
+    as_definition,
+    function_node,
+    name_node,
+    node_text,
+    nodes_of,
 )
+from .document import SyntaxDocument
+from .targets import Target, definitions_at
 
-_ANONYMOUS_FUNCTIONS = _FUNCTION_VALUES | frozenset({"lambda"})
+_ANONYMOUS_FUNCTIONS = FUNCTION_VALUES | frozenset({"lambda"})
 _CALLS: dict[str, tuple[str, ...]] = {
     "python": ("call",), "javascript": ("call_expression",), "typescript": ("call_expression",),
     "tsx": ("call_expression",), "go": ("call_expression",), "rust": ("call_expression",),
@@ -82,12 +81,12 @@ def _is_import(node: Node, doc: SyntaxDocument) -> bool:
     lang = doc.spec.name
     if node.type in _IMPORTS[lang]:
         return True
-    if lang in _JS and node.type in _VAR_DECLS | {"expression_statement"}:
+    if lang in JS_FAMILY and node.type in VAR_DECLS | {"expression_statement"}:
         calls = [c for d in node.named_children for c in (d, d.child_by_field_name("value"))
                  if c is not None and c.type == "call_expression"]
-        return any(_text(doc, c.child_by_field_name("function")) == "require" for c in calls)
+        return any(node_text(doc, c.child_by_field_name("function")) == "require" for c in calls)
     if lang == "ruby" and node.type == "call" and node.child_by_field_name("receiver") is None:
-        method = _text(doc, node.child_by_field_name("method"))
+        method = node_text(doc, node.child_by_field_name("method"))
         return method in ("require", "require_relative", "load")
     return False
 
@@ -100,11 +99,11 @@ def _imports(doc: SyntaxDocument) -> str:
             children = (body if body is not None else node).named_children
         else:
             children = [node]
-        lines += [_text(doc, c).rstrip() for c in children if _is_import(c, doc)]
+        lines += [node_text(doc, c).rstrip() for c in children if _is_import(c, doc)]
     return "\n".join(lines)
 
 
-def _header(d: _Def, doc: SyntaxDocument) -> str:
+def _header(d: Definition, doc: SyntaxDocument) -> str:
     node = d.node
     body = node.child_by_field_name("body")
     if doc.spec.name == "python":
@@ -117,33 +116,33 @@ def _header(d: _Def, doc: SyntaxDocument) -> str:
     return doc.text(node.start_byte, node.end_byte if line_end < 0 else line_end).rstrip()
 
 
-def _go_receiver_type(d: _Def, doc: SyntaxDocument) -> _Def | None:
+def _go_receiver_type(d: Definition, doc: SyntaxDocument) -> Definition | None:
     receiver = d.node.child_by_field_name("receiver")
     if receiver is None:
         return None
-    type_name = _text(doc, receiver).strip("()").split()[-1].lstrip("*").split("[")[0]
+    type_name = node_text(doc, receiver).strip("()").split()[-1].lstrip("*").split("[")[0]
     for node in doc.tree.root_node.named_children:
         if node.type == "type_declaration":
-            candidate = _Def(node, node)
-            if _text(doc, _name_node(candidate)) == type_name:
+            candidate = Definition(node, node)
+            if node_text(doc, name_node(candidate)) == type_name:
                 return candidate
     return None
 
 
 def _class_header(doc: SyntaxDocument, target: Target) -> str | None:
     lang = doc.spec.name
-    defs = [d for d in _defs_on_path(doc, target.start_byte, target.end_byte)
+    defs = [d for d in definitions_at(doc, target.start_byte, target.end_byte)
             if d.node.start_byte != target.def_start_byte or target.kind == "selection"]
     if not defs and lang == "go" and target.kind == "method":
-        own = _defs_on_path(doc, target.def_start_byte, target.def_start_byte)
+        own = definitions_at(doc, target.def_start_byte, target.def_start_byte)
         receiver = _go_receiver_type(own[-1], doc) if own else None
         return _header(receiver, doc) if receiver is not None else None
-    classes = [d for d in defs if d.node.type in _CLASSES[lang]]
+    classes = [d for d in defs if d.node.type in CLASSES[lang]]
     return _header(classes[-1], doc) if classes else None
 
 
-def _signature(d: _Def, doc: SyntaxDocument) -> str:
-    body = _function_node(d).child_by_field_name("body")
+def _signature(d: Definition, doc: SyntaxDocument) -> str:
+    body = function_node(d).child_by_field_name("body")
     if body is not None and body.start_byte > d.node.start_byte:
         return doc.text(d.node.start_byte, body.start_byte).rstrip()
     line_end = doc.source.find(b"\n", d.node.start_byte)
@@ -160,7 +159,7 @@ def _callee(call: Node) -> tuple[Node | None, Node | None]:
         receiver = (call.child_by_field_name("receiver") or call.child_by_field_name("object")
                     or call.child_by_field_name("scope"))
         return receiver, method
-    if function.type in _IDENTIFIERS or function.type == "name":
+    if function.type in IDENTIFIERS or function.type == "name":
         return None, function
     for receiver_field, name_field in (("object", "attribute"), ("object", "property"),
                                        ("operand", "field"), ("value", "field"),
@@ -172,26 +171,27 @@ def _callee(call: Node) -> tuple[Node | None, Node | None]:
     return None, None
 
 
-def _function_defs(doc: SyntaxDocument) -> dict[str, _Def]:
+def _function_defs(doc: SyntaxDocument) -> dict[str, Definition]:
     lang = doc.spec.name
-    types = tuple(sorted(_FUNCTIONS[lang] | (_VAR_DECLS | _FIELD_DEFS if lang in _JS else set())))
-    by_name: dict[str, _Def] = {}
-    for node in _nodes_of(doc, types):
-        d = _as_def(node, lang)
-        name = _name_node(d) if d is not None else None
+    extra = VAR_DECLS | FIELD_DEFS if lang in JS_FAMILY else set()
+    types = tuple(sorted(FUNCTIONS[lang] | extra))
+    by_name: dict[str, Definition] = {}
+    for node in nodes_of(doc, types):
+        d = as_definition(node, lang)
+        name = name_node(d) if d is not None else None
         if d is not None and name is not None:
-            by_name.setdefault(_text(doc, name), d)
+            by_name.setdefault(node_text(doc, name), d)
     return by_name
 
 
 def _called_signatures(doc: SyntaxDocument, target: Target) -> tuple[str, ...]:
     functions = _function_defs(doc)
     signatures: list[str] = []
-    for call in _nodes_of(doc, _CALLS[doc.spec.name], target.start_byte, target.end_byte):
+    for call in nodes_of(doc, _CALLS[doc.spec.name], target.start_byte, target.end_byte):
         if call.start_byte < target.start_byte or call.end_byte > target.end_byte:
             continue
         _, name = _callee(call)
-        d = functions.get(_text(doc, name)) if name is not None else None
+        d = functions.get(node_text(doc, name)) if name is not None else None
         if d is None or d.node.start_byte == target.def_start_byte:
             continue
         signature = _signature(d, doc)
@@ -218,20 +218,20 @@ def context_for(doc: SyntaxDocument, target: Target) -> Context:
 def _scope(node: Node, doc: SyntaxDocument) -> tuple[str | None, bool] | None:
     """(name, is_async) if `node` is a function scope (named or anonymous), else None."""
     lang = doc.spec.name
-    if node.type not in _FUNCTIONS[lang] and node.type not in _ANONYMOUS_FUNCTIONS:
+    if node.type not in FUNCTIONS[lang] and node.type not in _ANONYMOUS_FUNCTIONS:
         return None
     is_async = doc.spec.supports_async and any(c.type == "async" for c in node.children)
     name = node.child_by_field_name("name")
     parent = node.parent
-    if node.type in _FUNCTIONS[lang]:
-        name = _name_node(_Def(node, node))
+    if node.type in FUNCTIONS[lang]:
+        name = name_node(Definition(node, node))
     elif parent is not None and parent.type == "variable_declarator":
         name = parent.child_by_field_name("name")
-    elif parent is not None and parent.type in _FIELD_DEFS:
+    elif parent is not None and parent.type in FIELD_DEFS:
         name = parent.child_by_field_name("property") or parent.child_by_field_name("name")
     elif parent is not None and parent.type == "assignment":  # Python: f = lambda: ...
         name = parent.child_by_field_name("left")
-    return (_text(doc, name) if name is not None else None), is_async
+    return (node_text(doc, name) if name is not None else None), is_async
 
 
 def _caller(call: Node, doc: SyntaxDocument) -> tuple[str | None, bool]:
@@ -261,13 +261,13 @@ def call_sites(doc: SyntaxDocument, name: str, exclude: tuple[int, int] | None) 
     function and at module level.
     """
     sites: list[CallSite] = []
-    for call in _nodes_of(doc, _CALLS[doc.spec.name]):
+    for call in nodes_of(doc, _CALLS[doc.spec.name]):
         if exclude is not None and exclude[0] <= call.start_byte < exclude[1]:
             continue
         receiver, callee = _callee(call)
-        if callee is None or _text(doc, callee) != name:
+        if callee is None or node_text(doc, callee) != name:
             continue
-        if receiver is not None and _text(doc, receiver) not in _SELF_NAMES:
+        if receiver is not None and node_text(doc, receiver) not in _SELF_NAMES:
             continue
         caller_name, caller_is_async = _caller(call, doc)
         sites.append(CallSite(call.start_byte, call.end_byte, caller_name, caller_is_async,

@@ -1,4 +1,5 @@
-from qwen_lsp.actions.common import answer_language, extract_code, reindent
+from qwen_lsp.actions.code import extract_code, reindent
+from qwen_lsp.actions.language import answer_language
 from qwen_lsp.actions.rewrite import _js_async_position, takes_callback
 
 

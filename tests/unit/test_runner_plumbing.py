@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import pytest
 
-from qwen_lsp.actions.common import ActionError, resolve_span
+from qwen_lsp.actions.action import Action
+from qwen_lsp.actions.errors import ActionError
 from qwen_lsp.actions.prompts import PromptStore
 from qwen_lsp.actions.runner import Assistant
+from qwen_lsp.actions.span import resolve_span
 from qwen_lsp.cache import ResultCache
 from qwen_lsp.documents import OpenDocument
 from qwen_lsp.engine.base import GenParams
@@ -70,12 +72,12 @@ async def test_a_valid_method_rewrite_is_reindented_and_planned(tmp_path):
     assistant, engine, worker = await _assistant(tmp_path, [GOOD_METHOD])
     try:
         source = _source()
-        outcome = await assistant.rewrite("refactor", source, _span(source, 5), GenParams(),
+        outcome = await assistant.rewrite(Action.REFACTOR, source, _span(source, 5), GenParams(),
                                           lambda s: None)
         assert outcome.plan.new_text == "    def total(self, prices):\n        return sum(prices)"
         assert len(engine.calls) == 1 and not outcome.cached
         # same request again: from the cache, the engine is not called
-        again = await assistant.rewrite("refactor", source, _span(source, 5), GenParams(),
+        again = await assistant.rewrite(Action.REFACTOR, source, _span(source, 5), GenParams(),
                                         lambda s: None)
         assert again.cached and len(engine.calls) == 1
     finally:
@@ -87,7 +89,7 @@ async def test_a_rejected_answer_gets_one_repair_with_the_problem_fed_back(tmp_p
     assistant, engine, worker = await _assistant(tmp_path, [first, GOOD_METHOD])
     try:
         source = _source()
-        outcome = await assistant.rewrite("refactor", source, _span(source, 5), GenParams(),
+        outcome = await assistant.rewrite(Action.REFACTOR, source, _span(source, 5), GenParams(),
                                           lambda s: None)
         assert len(engine.calls) == 2
         repair_prompt = engine.calls[1].messages[-1]["content"]
@@ -102,7 +104,7 @@ async def test_two_bad_answers_fail_clearly_and_apply_nothing(tmp_path):
     try:
         source = _source()
         with pytest.raises(ActionError, match="did not pass the checks.*no longer named"):
-            await assistant.rewrite("refactor", source, _span(source, 5), GenParams(),
+            await assistant.rewrite(Action.REFACTOR, source, _span(source, 5), GenParams(),
                                     lambda s: None)
         assert len(engine.calls) == 2
         assert assistant.cache.info()["entries"] == 0  # a failure is not cached
@@ -115,7 +117,7 @@ async def test_an_unchanged_answer_is_sent_back_once_then_reported_as_no_change(
     assistant, engine, worker = await _assistant(tmp_path, [same, same])
     try:
         source = _source()
-        outcome = await assistant.rewrite("refactor", source, _span(source, 5), GenParams(),
+        outcome = await assistant.rewrite(Action.REFACTOR, source, _span(source, 5), GenParams(),
                                           lambda s: None)
         assert len(engine.calls) == 2
         assert outcome.plan.edits == []
@@ -128,8 +130,8 @@ async def test_time_sleep_is_converted_by_rule_without_the_model(tmp_path):
     assistant, engine, worker = await _assistant(tmp_path, ["should not be asked"])
     try:
         source = _source()
-        outcome = await assistant.rewrite("async", source, _span(source, 12), GenParams(),
-                                          lambda s: None)
+        outcome = await assistant.rewrite(Action.CONVERT_TO_ASYNC, source, _span(source, 12),
+                                          GenParams(), lambda s: None)
         assert engine.calls == []
         new = outcome.plan.new_text
         assert new.startswith("async def wait(seconds):")
@@ -149,7 +151,8 @@ async def test_a_crlf_file_keeps_its_line_breaks(tmp_path):
     span = resolve_span(source, offset, offset, max_lines=400, need_syntax=True)
     assistant, engine, worker = await _assistant(tmp_path, [GOOD_METHOD])
     try:
-        outcome = await assistant.rewrite("refactor", source, span, GenParams(), lambda s: None)
+        outcome = await assistant.rewrite(Action.REFACTOR, source, span, GenParams(),
+                                          lambda s: None)
         assert outcome.plan.new_text == (
             "    def total(self, prices):\r\n        return sum(prices)")
         assert all("\n" not in e.new_text.replace("\r\n", "") for e in outcome.plan.edits)
@@ -183,7 +186,7 @@ def test_a_dropped_doc_comment_or_decorator_is_put_back():
     answer = ("func Total(prices []float64) float64 {\n\tsum := 0.0\n"
               "\tfor _, p := range prices {\n\t\tif p >= 0 {\n\t\t\tsum += p\n\t\t}\n\t}\n"
               "\treturn sum\n}")
-    plan, problems = plan_rewrite("refactor", source, span, answer)
+    plan, problems = plan_rewrite(Action.REFACTOR, source, span, answer)
     assert problems == []
     assert plan.new_text.startswith("// Total sums the prices.\n// Negative prices are skipped.\n")
     assert "sum += p" in plan.new_text
@@ -194,11 +197,11 @@ def test_a_dropped_doc_comment_or_decorator_is_put_back():
     source = doc.source(snapshot=True)
     offset = py.index("return")
     span = resolve_span(source, offset, offset, max_lines=400, need_syntax=True)
-    plan, problems = plan_rewrite("refactor", source, span,
+    plan, problems = plan_rewrite(Action.REFACTOR, source, span,
                                   "def fib(n):\n    return n if n < 2 else fib(n - 2) + fib(n - 1)")
     assert problems == []
     assert plan.new_text.startswith("@functools.cache\ndef fib(n):")
     # an answer that keeps (or rewrites) the decorator is left as it is
-    plan, _ = plan_rewrite("refactor", source, span,
+    plan, _ = plan_rewrite(Action.REFACTOR, source, span,
                            "@functools.lru_cache\ndef fib(n):\n    return n")
     assert plan.new_text.count("@functools") == 1

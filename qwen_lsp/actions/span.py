@@ -1,27 +1,16 @@
-"""What every action shares: the request, the target span, the prompt context."""
+"""What an action works on: the document as actions see it, and the target span."""
 
 from __future__ import annotations
 
-import re
 import textwrap
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import PurePath
 
+from qwen_lsp.actions.errors import ActionError
 from qwen_lsp.syntax.context import Context, context_for
 from qwen_lsp.syntax.document import SyntaxDocument
 from qwen_lsp.syntax.languages import LanguageSpec, display_name
 from qwen_lsp.syntax.targets import Target, find_target
-
-_LANGUAGE_NAMES = {
-    "en": "English", "zh": "Chinese (简体中文)", "zh-tw": "Traditional Chinese (繁體中文)",
-    "ja": "Japanese", "ko": "Korean", "de": "German", "fr": "French", "es": "Spanish",
-    "it": "Italian", "pt": "Portuguese", "ru": "Russian", "pl": "Polish", "nl": "Dutch",
-    "tr": "Turkish", "uk": "Ukrainian", "cs": "Czech", "sv": "Swedish", "vi": "Vietnamese",
-}
-
-
-class ActionError(Exception):
-    """A failure the user can act on; the message says what and what to do."""
 
 
 @dataclass(frozen=True)
@@ -57,15 +46,6 @@ class Span:
     indent: str  # the first line's indentation, removed from `code`
     code: str  # dedented text of the span
     context: Context | None = None
-    notes: list[str] = field(default_factory=list)
-
-
-def answer_language(setting: str, client_locale: str | None) -> str:
-    tag = client_locale if setting == "auto" else setting
-    if not tag or tag.upper() in ("C", "POSIX"):
-        return "English"
-    tag = tag.replace("_", "-").lower()
-    return _LANGUAGE_NAMES.get(tag) or _LANGUAGE_NAMES.get(tag.split("-")[0]) or tag
 
 
 def resolve_span(source: Source, start_byte: int, end_byte: int, *, max_lines: int,
@@ -109,48 +89,3 @@ def _unparsed_reason(source: Source) -> str:
         label = source.language_id or PurePath(source.path).suffix or "this"
         return f"qwen-lsp does not parse {label} files"
     return f"{PurePath(source.path).name} is not parsed (binary, or larger than maxFileBytes)"
-
-
-def context_text(context: Context | None) -> str:
-    if context is None:
-        return ""
-    parts: list[str] = []
-    if context.imports.strip():
-        parts.append("The file imports:\n" + context.imports.strip())
-    if context.class_header:
-        parts.append("It is inside: " + context.class_header.strip())
-    if context.called_signatures:
-        parts.append("Functions of the same file it calls:\n"
-                     + "\n".join(s.strip() for s in context.called_signatures))
-    if not parts:
-        return ""
-    return "Context from the same file, for reference only (do not repeat it):\n" \
-        + "\n".join(parts) + "\n\n"
-
-
-_FENCE_RE = re.compile(r"```[^\n`]*\n(.*?)(?:^[ \t]*```|\Z)", re.S | re.M)
-
-
-def extract_code(answer: str) -> str | None:
-    """The code of a model answer: its first fenced block, else the bare answer."""
-    match = _FENCE_RE.search(answer)
-    if match:
-        code = match.group(1)
-    elif "```" in answer:
-        return None
-    else:
-        code = answer
-    code = code.strip("\n")
-    return code if code.strip() else None
-
-
-def reindent(code: str, indent: str) -> str:
-    """Dedent the model's code, then give every non-blank line the original indent."""
-    code = textwrap.dedent(code)
-    if not indent:
-        return code
-    return "\n".join(indent + line if line.strip() else line for line in code.split("\n"))
-
-
-def file_name(path: str) -> str:
-    return PurePath(path).name or path
