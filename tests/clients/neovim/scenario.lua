@@ -1,6 +1,7 @@
--- One user session in a real Neovim against qwen-lsp, set up by init.lua (the README's
--- snippet): open a Python file, list the code actions, run "Convert to async with AI"
--- and "Ask AI to explain" the way vim.lsp.buf.code_action() runs them.
+-- One user session in a real Neovim against qwen-lsp, set up by init.lua (the plain
+-- snippet, editor-clients/neovim/qwen_lsp.lua): open a Python file, list the code
+-- actions, run "Convert to async with AI" and "Ask AI to explain" the way
+-- vim.lsp.buf.code_action() runs them.
 --
 -- Run by tests/clients/test_neovim.py:
 --   nvim --headless -u init.lua -i NONE -c "luafile scenario.lua"
@@ -106,6 +107,9 @@ local function main()
   local provider = client.server_capabilities.executeCommandProvider
   out.execute_commands = type(provider) == "table" and provider.commands or {}
   out.root_dir = client.root_dir
+  out.cmd = client.config.cmd
+  out.cmd_path = vim.fn.exepath(client.config.cmd[1])
+  out.settings = client.config.settings
   out.init_options = client.config.init_options
 
   local function code_actions(step, cursor)
