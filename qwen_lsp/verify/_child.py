@@ -1,0 +1,294 @@
+"""The child process of a behaviour check: runs two versions of a function on the same inputs.
+
+Started by `sandbox.run_python_job` as `python -S -s -P _child.py` in an empty temporary
+directory with an empty environment. It imports nothing but the standard library (no
+qwen_lsp, no Hypothesis) so it starts in a few milliseconds. It reads one pickled job on
+stdin, lowers its own resource limits, and writes one JSON object per line on what was
+its stdout; the functions' own output (print) goes to /dev/null.
+
+Lines written: {"start": i, "phase": "original"|"rewrite"} before each call, so the parent
+knows which call was running if it has to kill the process; {"diff": sentence} for the
+first difference (then it stops); {"error": text} when the job cannot run; and finally
+{"done": ...counts...}.
+"""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import json
+import math
+import os
+import pickle
+import reprlib
+import resource
+import signal
+import sys
+import time
+import types
+
+_SHORT = reprlib.Repr()
+_SHORT.maxstring = 40
+_SHORT.maxother = 40
+_SHORT.maxlist = _SHORT.maxtuple = _SHORT.maxset = _SHORT.maxfrozenset = 6
+_SHORT.maxdict = 4
+_SHORT.maxlevel = 3
+_REL_TOL = 1e-9
+_ABS_TOL = 1e-12
+
+
+class _Timeout(BaseException):
+    """Raised by the alarm: a BaseException so that `except Exception` in the code cannot
+    swallow it (and the alarm repeats, so a bare `except:` cannot either)."""
+
+
+class _Incomparable(Exception):
+    """Two results that cannot be compared meaningfully (e.g. two functions)."""
+
+
+def _on_alarm(signum: int, frame: object) -> None:
+    raise _Timeout
+
+
+def _short(value: object) -> str:
+    try:
+        return _SHORT.repr(value)
+    except BaseException:  # a repr that fails is still something to show
+        return f"<{type(value).__name__}>"
+
+
+def _is_iterator(value: object) -> bool:
+    if isinstance(value, (types.GeneratorType, map, filter, zip, enumerate, reversed)):
+        return True
+    try:
+        return hasattr(value, "__next__") and iter(value) is value  # type: ignore[call-overload]
+    except BaseException:
+        return False
+
+
+class _Items(list):
+    """The first items of an iterator a function returned."""
+
+
+def _call(fn: object, args: tuple, kwargs: dict, timeout: float, max_items: int) -> tuple:
+    """("ok", value, seconds) | ("raise", "Type: message", seconds) | ("timeout", None, seconds)"""
+    start = time.perf_counter()
+    signal.setitimer(signal.ITIMER_REAL, timeout, 0.005)
+    try:
+        try:
+            value = fn(*args, **kwargs)  # type: ignore[operator]
+            if _is_iterator(value):
+                value = _Items(itertools.islice(value, max_items))
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0, 0)
+    except _Timeout:
+        return ("timeout", None, time.perf_counter() - start)
+    except BaseException as exc:  # SystemExit, MemoryError, RecursionError: all outcomes
+        signal.setitimer(signal.ITIMER_REAL, 0, 0)
+        message = str(exc).splitlines()[0] if str(exc) else ""
+        text = type(exc).__name__ + (f": {message}" if message else "")
+        return ("raise", text[:160], time.perf_counter() - start)
+    return ("ok", value, time.perf_counter() - start)
+
+
+def _same(a: object, b: object, depth: int = 0) -> bool:
+    """Equal as results: floats within a tolerance (NaN equals NaN), containers item by
+    item, types kept apart (1 is not 1.0, a list is not a tuple)."""
+    if depth > 50:
+        raise _Incomparable
+    if isinstance(a, float) and isinstance(b, float):
+        if math.isnan(a) or math.isnan(b):
+            return math.isnan(a) and math.isnan(b)
+        return math.isclose(a, b, rel_tol=_REL_TOL, abs_tol=_ABS_TOL)
+    if isinstance(a, complex) and isinstance(b, complex):
+        return _same(a.real, b.real) and _same(a.imag, b.imag)
+    if isinstance(a, dict) and isinstance(b, dict):
+        if a.keys() != b.keys():
+            return False
+        return all(_same(a[k], b[k], depth + 1) for k in a)
+    if isinstance(a, _Items) != isinstance(b, _Items):
+        return False
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, (list, tuple)):
+        return len(a) == len(b) and all(_same(x, y, depth + 1) for x, y in zip(a, b))  # type: ignore[arg-type]
+    if isinstance(a, (str, bytes, int, bool, type(None), set, frozenset, range, bytearray)):
+        return a == b
+    if callable(a):
+        raise _Incomparable
+    try:
+        if a == b:
+            return True
+    except BaseException:
+        raise _Incomparable from None
+    if type(a).__eq__ is object.__eq__:  # identity equality: compare the contents
+        try:
+            return _same(vars(a), vars(b), depth + 1)
+        except TypeError:
+            return _short(a) == _short(b)
+    return False
+
+
+def _describe(outcome: tuple, limit: float) -> str:
+    kind, value, _ = outcome
+    if kind == "ok":
+        if isinstance(value, _Items):
+            return f"returns an iterator yielding {_short(list(value))}"
+        return f"returns {_short(value)}"
+    if kind == "raise":
+        return f"raises {value}"
+    return f"does not finish within {limit:.2f} s"
+
+
+def _call_text(name: str, args: tuple, kwargs: dict) -> str:
+    parts = [_short(a) for a in args] + [f"{k}={_short(v)}" for k, v in kwargs.items()]
+    return f"{name}({', '.join(parts)})"
+
+
+class _Runner:
+    def __init__(self, job: dict, out: object) -> None:
+        self.job = job
+        self.out = out
+        self.params: list[str] = job["params"]
+
+    def emit(self, **fields: object) -> None:
+        self.out.write(json.dumps(fields) + "\n")  # type: ignore[attr-defined]
+        self.out.flush()  # type: ignore[attr-defined]
+
+    def load(self, code: str) -> object:
+        namespace: dict = {"__name__": "__verify__", "__builtins__": __builtins__}
+        exec(compile(self.job["prelude"], "<file>", "exec"), namespace)
+        exec(compile(code, "<function>", "exec"), namespace)
+        return namespace[self.job["name"]]
+
+    def arg_name(self, index: int) -> str:
+        return self.params[index] if index < len(self.params) else f"#{index + 1}"
+
+    def mutation(self, args_a: tuple, kwargs_a: dict, args_b: tuple, kwargs_b: dict,
+                 before: tuple) -> str | None:
+        """How the rewrite changes its arguments differently, or None."""
+        for i, (a, b) in enumerate(zip(args_a, args_b)):
+            if not _same(a, b):
+                return self.mutation_text(self.arg_name(i), before[0][i], a, b)
+        for key in kwargs_a:
+            if not _same(kwargs_a[key], kwargs_b.get(key)):
+                return self.mutation_text(key, before[1][key], kwargs_a[key], kwargs_b.get(key))
+        return None
+
+    @staticmethod
+    def mutation_text(arg: str, before: object, a: object, b: object) -> str:
+        if _same(a, before):
+            return (f"the rewrite changes its argument `{arg}` to {_short(b)} "
+                    "(the original leaves it as it was)")
+        if _same(b, before):
+            return (f"the original changes its argument `{arg}` to {_short(a)}; "
+                    "the rewrite leaves it as it was")
+        return (f"the original changes its argument `{arg}` to {_short(a)}; "
+                f"the rewrite changes it to {_short(b)}")
+
+    def run(self) -> None:
+        job = self.job
+        try:
+            original = self.load(job["original"])
+        except BaseException as exc:
+            self.emit(error=f"the original cannot be defined here: {type(exc).__name__}: {exc}")
+            return
+        try:
+            rewrite = self.load(job["rewritten"])
+        except BaseException as exc:
+            self.emit(diff=f"the rewrite fails as soon as it is defined: "
+                           f"{type(exc).__name__}: {exc}")
+            return
+        _seal()
+        dummy = (None,) if job["dummy_self"] else ()
+        deadline = time.perf_counter() + job["seconds"]
+        case_timeout: float = job["case_timeout"]
+        max_items: int = job["max_items"]
+        counts = {"cases": 0, "raised": 0, "generated": 0, "generated_raised": 0,
+                  "skipped": 0, "slow": 0}
+        first_error = None
+        for index, (args, kwargs, source) in enumerate(job["cases"]):
+            if time.perf_counter() > deadline:
+                break
+            shown = _call_text(job["name"], args, kwargs)
+            args_a, kwargs_a = copy.deepcopy((args, kwargs))
+            self.emit(start=index, phase="original", call=shown)
+            a = _call(original, dummy + args_a, kwargs_a, case_timeout, max_items)
+            if a[0] == "timeout":
+                counts["slow"] += 1
+                continue
+            limit = max(0.2, 20 * a[2] + 0.05)
+            args_b, kwargs_b = copy.deepcopy((args, kwargs))
+            self.emit(start=index, phase="rewrite", limit=limit, call=shown,
+                      original=_describe(a, limit))
+            b = _call(rewrite, dummy + args_b, kwargs_b, limit, max_items)
+            try:
+                if a[0] == "raise" and b[0] == "raise":
+                    verdict = None
+                elif a[0] == "ok" and b[0] == "ok" and _same(a[1], b[1]):
+                    verdict = None
+                else:
+                    verdict = (f"the original {_describe(a, limit)}; "
+                               f"the rewrite {_describe(b, limit)}")
+                if verdict is None and a[0] == "ok" and b[0] == "ok":
+                    changed = self.mutation(args_a, kwargs_a, args_b, kwargs_b, (args, kwargs))
+                    if changed is not None:
+                        verdict = f"both {_describe(a, limit)}, but {changed}"
+            except _Incomparable:
+                counts["skipped"] += 1
+                continue
+            counts["cases"] += 1
+            if source == "generated":
+                counts["generated"] += 1
+            if a[0] == "raise":
+                counts["raised"] += 1
+                first_error = first_error or a[1]
+                if source == "generated":
+                    counts["generated_raised"] += 1
+            if verdict is not None:
+                self.emit(diff=f"for {shown} {verdict}", **counts)
+                return
+        self.emit(done=True, first_error=first_error, **counts)
+
+
+def _limit(which: int, soft: int) -> None:
+    try:
+        _, hard = resource.getrlimit(which)
+        if hard != resource.RLIM_INFINITY:
+            soft = min(soft, hard)
+        resource.setrlimit(which, (soft, hard))
+    except (ValueError, OSError):  # not lowerable here: the other limits still hold
+        pass
+
+
+def _seal() -> None:
+    """After the code is defined (its imports done): no new files, no new processes."""
+    lowest_free = os.dup(0)
+    os.close(lowest_free)
+    _limit(resource.RLIMIT_NOFILE, lowest_free)  # every descriptor below it is in use
+    _limit(resource.RLIMIT_NPROC, 0)  # ignored for root; then the process group is killed
+
+
+def main() -> None:
+    if sys.path and sys.path[0] == os.path.dirname(os.path.abspath(__file__)):
+        del sys.path[0]
+    job = pickle.loads(sys.stdin.buffer.read())
+    out = os.fdopen(os.dup(1), "w")
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        os.dup2(devnull, fd)
+    os.close(devnull)
+    signal.signal(signal.SIGALRM, _on_alarm)
+    signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past RLIMIT_FSIZE fails instead
+    _limit(resource.RLIMIT_AS, job["memory_bytes"])
+    _limit(resource.RLIMIT_CPU, job["cpu_seconds"])
+    _limit(resource.RLIMIT_FSIZE, 0)
+    _limit(resource.RLIMIT_CORE, 0)
+    sys.setrecursionlimit(2000)
+    _Runner(job, out).run()
+    out.flush()
+    os._exit(0)  # no atexit handlers or finalizers of the checked code
+
+
+if __name__ == "__main__":
+    main()

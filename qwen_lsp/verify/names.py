@@ -1,0 +1,534 @@
+"""Which names a Python function uses, and whether all of them are safe to run.
+
+`plan_python` decides, without running anything, whether two versions of a function can
+be run side by side: every free name must be a builtin from an allowlist, a name imported
+from an allowlisted pure module, a same-file helper function (checked the same way,
+recursively), a module-level constant whose value is a literal or a safe expression, or a
+name defined nowhere (then running it only raises NameError, which is worth knowing).
+Anything else gives a reason in words ("it calls open()").
+
+`undefined_names` is pyflakes' undefined-name check limited to the rewritten lines.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import symtable
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import pyflakes.checker
+import pyflakes.messages
+
+# Builtins a pure function may use. print is allowed: the child's stdout is /dev/null.
+SAFE_BUILTINS = frozenset({
+    "abs", "aiter", "all", "anext", "any", "ascii", "bin", "bool", "bytearray", "bytes",
+    "callable", "chr", "classmethod", "complex", "delattr", "dict", "divmod", "enumerate",
+    "filter", "float", "format", "frozenset", "getattr", "hasattr", "hash", "hex", "int",
+    "isinstance", "issubclass", "iter", "len", "list", "map", "max", "memoryview", "min",
+    "next", "object", "oct", "ord", "pow", "print", "property", "range", "repr", "reversed",
+    "round", "set", "setattr", "slice", "sorted", "staticmethod", "str", "sum", "tuple",
+    "type", "zip", "True", "False", "None", "NotImplemented", "Ellipsis", "__build_class__",
+} | {name for name, value in vars(builtins).items()
+     if isinstance(value, type) and issubclass(value, BaseException)})
+
+UNSAFE_BUILTINS = {
+    "open": "it calls open()", "exec": "it calls exec()", "eval": "it calls eval()",
+    "compile": "it calls compile()", "__import__": "it calls __import__()",
+    "input": "it calls input()", "breakpoint": "it calls breakpoint()",
+    "globals": "it calls globals()", "locals": "it calls locals()", "vars": "it calls vars()",
+    "exit": "it calls exit()", "quit": "it calls quit()", "help": "it calls help()",
+    "id": "it calls id(), whose values differ from run to run",
+    "super": "it calls super(), which needs its class",
+}
+
+# Modules whose functions compute without touching the outside world.
+PURE_MODULES = frozenset({
+    "abc", "array", "base64", "binascii", "bisect", "calendar", "cmath", "collections",
+    "collections.abc", "colorsys", "contextlib", "copy", "csv", "dataclasses", "datetime",
+    "decimal", "difflib", "enum", "fnmatch", "fractions", "functools", "hashlib", "heapq",
+    "html", "io", "ipaddress", "itertools", "json", "keyword", "math", "numbers",
+    "operator", "re", "shlex", "statistics", "string", "struct", "textwrap", "types",
+    "typing", "unicodedata", "urllib.parse", "warnings", "zlib",
+})
+# Attributes of otherwise pure modules (or their classes) that are not pure.
+IMPURE_ATTRIBUTES = {
+    "now": "it reads the clock", "today": "it reads the clock",
+    "utcnow": "it reads the clock", "open": "it opens files", "FileIO": "it opens files",
+    "open_code": "it opens files", "getcontext": "it changes the decimal context",
+    "setcontext": "it changes the decimal context", "localcontext": "",
+}
+# Modules of which only some attributes are pure.
+PARTLY_PURE = {
+    "os": {"path.join", "path.basename", "path.dirname", "path.split", "path.splitext",
+           "path.normpath", "path.normcase", "path.isabs", "path.commonprefix",
+           "path.commonpath", "path.splitdrive", "sep", "altsep", "extsep", "pathsep",
+           "linesep", "curdir", "pardir"},
+    "sys": {"maxsize", "maxunicode", "float_info", "int_info", "byteorder", "version_info",
+            "hexversion"},
+}
+PARTLY_PURE["os.path"] = {name.removeprefix("path.") for name in PARTLY_PURE["os"]
+                          if name.startswith("path.")}
+PARTLY_PURE["posixpath"] = PARTLY_PURE["os.path"]
+RANDOM_MODULES = {"random": "it uses random numbers", "secrets": "it uses random numbers",
+                  "uuid": "it makes unique ids", "time": "it reads the clock or sleeps"}
+BAD_ATTRIBUTES = frozenset({
+    "__globals__", "__builtins__", "__subclasses__", "__code__", "__closure__",
+    "__loader__", "__spec__", "__reduce__", "__reduce_ex__", "gi_frame", "gi_code",
+    "cr_frame", "ag_frame", "f_globals", "f_locals", "f_back", "f_builtins", "tb_frame",
+})
+MODULE_DUNDERS = frozenset({"__name__", "__file__", "__doc__", "__spec__", "__loader__",
+                            "__package__", "__path__", "__builtins__", "__dict__",
+                            "__class__"})
+
+# Where common names come from, for undefined-name advice.
+HOME_OF = {
+    **dict.fromkeys(["reduce", "partial", "lru_cache", "cache", "wraps", "cmp_to_key",
+                     "cached_property", "total_ordering", "singledispatch"], "functools"),
+    **dict.fromkeys(["defaultdict", "Counter", "OrderedDict", "deque", "namedtuple",
+                     "ChainMap"], "collections"),
+    **dict.fromkeys(["chain", "groupby", "islice", "accumulate", "product", "permutations",
+                     "combinations", "zip_longest", "count", "cycle", "repeat", "starmap",
+                     "takewhile", "dropwhile", "pairwise", "batched", "tee",
+                     "filterfalse", "compress", "combinations_with_replacement"],
+                    "itertools"),
+    **dict.fromkeys(["sqrt", "floor", "ceil", "pi", "inf", "isclose", "gcd", "lcm", "log",
+                     "exp", "prod", "fsum", "isqrt", "comb", "factorial", "hypot", "nan",
+                     "isnan", "isinf", "trunc"], "math"),
+    **dict.fromkeys(["List", "Dict", "Optional", "Any", "Tuple", "Union", "Iterable",
+                     "Iterator", "Callable", "Sequence", "Mapping", "Set", "TypeVar",
+                     "Generator", "cast"], "typing"),
+    **dict.fromkeys(["dataclass", "field", "asdict", "astuple", "replace"], "dataclasses"),
+    **dict.fromkeys(["itemgetter", "attrgetter", "methodcaller", "add", "mul"], "operator"),
+    **dict.fromkeys(["heappush", "heappop", "heapify", "nlargest", "nsmallest",
+                     "heapreplace", "heappushpop"], "heapq"),
+    **dict.fromkeys(["bisect", "bisect_left", "bisect_right", "insort"], "bisect"),
+    **dict.fromkeys(["mean", "median", "mode", "stdev", "pstdev", "variance"], "statistics"),
+    "deepcopy": "copy", "Fraction": "fractions", "Decimal": "decimal", "Path": "pathlib",
+    "dedent": "textwrap", "ascii_letters": "string", "digits": "string",
+    "ascii_lowercase": "string", "ascii_uppercase": "string", "punctuation": "string",
+}
+
+
+class Unsafe(Exception):
+    """The function cannot be run safely; str() is the reason, in words."""
+
+
+@dataclass
+class _Import:
+    line: str        # the statement that binds the name, alone: "from math import sqrt"
+    module: str      # dotted module the name comes from
+    attribute: str | None  # for `from m import a`: a
+
+
+@dataclass
+class ModuleFacts:
+    imports: dict[str, _Import] = field(default_factory=dict)
+    functions: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = field(default_factory=dict)
+    classes: set[str] = field(default_factory=set)
+    constants: dict[str, ast.stmt] = field(default_factory=dict)
+    repeated: set[str] = field(default_factory=set)
+    conditional: set[str] = field(default_factory=set)
+    star_from: list[str] = field(default_factory=list)
+    order: dict[str, int] = field(default_factory=dict)
+    source: str = ""
+
+
+def module_facts(source: str) -> ModuleFacts:
+    """The names a module binds at its top level, and how."""
+    facts = ModuleFacts(source=source)
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return facts
+    seen: set[str] = set()
+
+    def bind(name: str, node: ast.stmt) -> None:
+        if name in seen:
+            facts.repeated.add(name)
+        seen.add(name)
+        facts.order.setdefault(name, node.lineno)
+
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                bound = alias.asname or alias.name.split(".")[0]
+                module = alias.name if alias.asname else alias.name.split(".")[0]
+                text = f"import {alias.name}" + (f" as {alias.asname}" if alias.asname else "")
+                facts.imports[bound] = _Import(text, module, None)
+                bind(bound, node)
+        elif isinstance(node, ast.ImportFrom):
+            module = "." * node.level + (node.module or "")
+            for alias in node.names:
+                if alias.name == "*":
+                    facts.star_from.append(module)
+                    continue
+                bound = alias.asname or alias.name
+                text = f"from {module} import {alias.name}" + (
+                    f" as {alias.asname}" if alias.asname else "")
+                facts.imports[bound] = _Import(text, module, alias.name)
+                bind(bound, node)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            facts.functions[node.name] = node
+            bind(node.name, node)
+        elif isinstance(node, ast.ClassDef):
+            facts.classes.add(node.name)
+            bind(node.name, node)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            simple = len(targets) == 1 and isinstance(targets[0], ast.Name) and node.value
+            for name in _stored_names(targets):
+                if simple:
+                    facts.constants[name] = node
+                else:
+                    facts.conditional.add(name)
+                bind(name, node)
+        else:  # if/try/for/with/aug-assign...: what they bind depends on running them
+            for name in _bound_anywhere(node):
+                facts.conditional.add(name)
+                bind(name, node)
+    return facts
+
+
+def _stored_names(nodes: Iterable[ast.AST]) -> set[str]:
+    return {n.id for node in nodes for n in ast.walk(node)
+            if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+
+
+def _bound_anywhere(node: ast.AST) -> set[str]:
+    names = set()
+    for n in ast.walk(node):
+        if isinstance(n, ast.Name) and isinstance(n.ctx, (ast.Store, ast.Del)):
+            names.add(n.id)
+        elif isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(n.name)
+        elif isinstance(n, (ast.Import, ast.ImportFrom)):
+            names.update((a.asname or a.name).split(".")[0] for a in n.names)
+    return names
+
+
+class _DropAnnotations(ast.NodeTransformer):
+    """Argument and return annotations are evaluated when a def runs; they never change
+    what the function computes, so they are removed rather than resolved."""
+
+    def _function(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> ast.AST:
+        node.returns = None
+        for arg in [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs,
+                    node.args.vararg, node.args.kwarg]:
+            if arg is not None:
+                arg.annotation = None
+        self.generic_visit(node)
+        return node
+
+    visit_FunctionDef = visit_AsyncFunctionDef = _function
+
+    def visit_AnnAssign(self, node: ast.AnnAssign) -> ast.AST:
+        node.annotation = ast.Constant(value=None)
+        return node
+
+
+@dataclass
+class Version:
+    """One version of the function, made runnable on its own."""
+
+    code: str                     # annotation-free source, to exec
+    function: ast.FunctionDef | ast.AsyncFunctionDef  # the def, as written (annotations kept)
+    defined: set[str]             # names its text binds at top level
+
+
+def parse_version(text: str, name: str, *, method: bool, which: str) -> Version:
+    try:
+        tree = ast.parse(text)
+    except SyntaxError as exc:
+        raise Unsafe(f"the {which} does not parse ({exc.msg}, line {exc.lineno})") from None
+    function = next((n for n in tree.body if isinstance(n, (ast.FunctionDef,
+                                                          ast.AsyncFunctionDef))
+                     and n.name == name), None)
+    if function is None:
+        raise Unsafe(f"the {which} does not define `{name}`")
+    original_function = ast.parse(ast.unparse(function)).body[0]
+    if method:
+        function.decorator_list = [d for d in function.decorator_list
+                                   if ast.unparse(d) not in ("staticmethod", "classmethod", "property")]
+    stripped = _DropAnnotations().visit(tree)
+    defined = set()
+    for node in stripped.body:
+        defined |= _bound_anywhere(node) if not isinstance(
+            node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) else {node.name}
+    return Version(ast.unparse(stripped), original_function, defined)  # type: ignore[arg-type]
+
+
+def _scope_names(code: str) -> tuple[dict[str, None], set[str]]:
+    """(the free names, in order, names assigned with `global`) of a module text, over all
+    its scopes."""
+    used: dict[str, None] = {}
+    assigned_globals: set[str] = set()
+
+    def walk(table: symtable.SymbolTable) -> None:
+        for symbol in table.get_symbols():
+            name = symbol.get_name()
+            if table.get_type() == "module":
+                if symbol.is_referenced() and not (symbol.is_assigned() or symbol.is_imported()):
+                    used.setdefault(name)
+            elif symbol.is_global() and symbol.is_referenced():
+                used.setdefault(name)
+            if table.get_type() != "module" and symbol.is_declared_global() and (
+                    symbol.is_assigned()):
+                assigned_globals.add(name)
+        for child in table.get_children():
+            walk(child)
+
+    walk(symtable.symtable(code, "<function>", "exec"))
+    return used, assigned_globals
+
+
+def _attribute_paths(tree: ast.AST, name: str) -> list[tuple[str, bool]]:
+    """Each use of `name` as the dotted path read from it, and whether it is called:
+    `os.path.join(x)` -> ("path.join", True); a bare `os` -> ("", False)."""
+    parents: dict[ast.AST, ast.AST] = {}
+    for node in ast.walk(tree):
+        for child in ast.iter_child_nodes(node):
+            parents[child] = node
+    uses = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and node.id == name:
+            path, top = [], node
+            while isinstance(parents.get(top), ast.Attribute):
+                top = parents[top]
+                path.append(top.attr)  # type: ignore[attr-defined]
+            called = isinstance(parents.get(top), ast.Call) and parents[top].func is top  # type: ignore[attr-defined]
+            uses.append((".".join(path), called))
+    return uses
+
+
+@dataclass
+class Plan:
+    """What the child needs: the shared prelude, both versions, how to call them."""
+
+    prelude: str
+    original: Version
+    rewritten: Version
+    dummy_self: bool
+    params_from: int  # parameters of the original that inputs are made for start here
+
+
+class _Resolver:
+    def __init__(self, facts: ModuleFacts) -> None:
+        self.facts = facts
+        self.needed: dict[str, str] = {}  # name -> its statement text, for the prelude
+        self.visiting: set[str] = set()
+
+    def check_code(self, code: str, tree: ast.AST, defined: set[str], who: str) -> None:
+        used, assigned = _scope_names(code)
+        if assigned:
+            raise Unsafe(f"{who} assigns the global `{sorted(assigned)[0]}`")
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Attribute) and node.attr in BAD_ATTRIBUTES:
+                raise Unsafe(f"{who} uses `.{node.attr}`")
+        for name in used:
+            if name in defined:
+                continue
+            self.resolve(name, tree, who)
+
+    def resolve(self, name: str, tree: ast.AST, who: str) -> None:
+        facts = self.facts
+        if name in self.needed or name in self.visiting:
+            return
+        if name in facts.repeated:
+            raise Unsafe(f"{who} uses `{name}`, which is bound more than once in the file")
+        if name in facts.imports:
+            self.resolve_import(name, facts.imports[name], tree, who)
+        elif name in facts.functions:
+            self.resolve_helper(name, who)
+        elif name in facts.classes:
+            raise Unsafe(f"{who} uses the class `{name}` defined in this file")
+        elif name in facts.constants:
+            self.resolve_constant(name, who)
+        elif name in facts.conditional:
+            raise Unsafe(f"{who} uses `{name}`, which is set by code at module level")
+        elif name in UNSAFE_BUILTINS:
+            raise Unsafe(UNSAFE_BUILTINS[name] if who == "it" else
+                         f"{who} {UNSAFE_BUILTINS[name].removeprefix('it ')}")
+        elif name in MODULE_DUNDERS:
+            raise Unsafe(f"{who} uses the module's `{name}`")
+        elif name in SAFE_BUILTINS:
+            return
+        elif hasattr(builtins, name):
+            raise Unsafe(f"{who} uses the builtin `{name}`")
+        elif facts.star_from:
+            raise Unsafe(f"{who} uses `{name}`, which may come from "
+                         f"`from {facts.star_from[0]} import *`")
+        # else: defined nowhere; running it raises NameError, which the check reports
+
+    def resolve_import(self, name: str, imported: _Import, tree: ast.AST, who: str) -> None:
+        module = imported.module
+        full = f"{module}.{imported.attribute}" if imported.attribute else module
+        for root, reason in RANDOM_MODULES.items():
+            if module == root or module.startswith(root + "."):
+                raise Unsafe(f"{who} {reason.removeprefix('it ')} (`{full}`)"
+                             if who != "it" else f"{reason} (`{name}`)")
+        uses = _attribute_paths(tree, name)
+        attribute = imported.attribute
+        if attribute and (full in PURE_MODULES or full in PARTLY_PURE):
+            module, attribute = full, None  # from collections import abc; from os import path
+        if module in PARTLY_PURE and attribute is None:
+            allowed = PARTLY_PURE[module]
+            for path, called in uses:
+                if not any(path == a or path.startswith(a + ".") for a in allowed):
+                    raise Unsafe(f"{who} {'calls' if called else 'uses'} `{name}.{path}`"
+                                 if path else f"{who} uses the module `{name}`")
+        elif module in PARTLY_PURE:
+            if attribute not in PARTLY_PURE[module]:
+                raise Unsafe(f"{who} uses `{full}`")
+        elif module not in PURE_MODULES and not any(
+                module.startswith(p + ".") for p in PURE_MODULES):
+            path, called = next(((p, c) for p, c in uses if p), ("", False))
+            shown = f"{name}.{path}" if path else name
+            verb = "calls" if called else "uses"
+            raise Unsafe(f"{who} {verb} `{shown}`" + (
+                f" (`{module}` is not a module known to be pure)" if module != name else ""))
+        for path, _called in uses:
+            for part in [attribute or "", *path.split(".")]:
+                if part in IMPURE_ATTRIBUTES:
+                    reason = IMPURE_ATTRIBUTES[part] or "it changes global state"
+                    shown = ".".join(p for p in (name, path) if p)
+                    raise Unsafe(f"{reason} (`{shown}`)" if who == "it"
+                                 else f"{who} {reason.removeprefix('it ')} (`{shown}`)")
+        self.needed[name] = imported.line
+
+    def resolve_helper(self, name: str, who: str) -> None:
+        node = self.facts.functions[name]
+        self.visiting.add(name)
+        tree = ast.Module(body=[_DropAnnotations().visit(ast.parse(ast.unparse(node)).body[0])],
+                          type_ignores=[])
+        code = ast.unparse(tree)
+        self.check_code(code, tree, {name}, f"its helper `{name}`")
+        self.visiting.discard(name)
+        self.needed[name] = code
+
+    def resolve_constant(self, name: str, who: str) -> None:
+        node = self.facts.constants[name]
+        value = node.value  # type: ignore[attr-defined]
+        text = f"{name} = {ast.unparse(value)}"
+        try:
+            ast.literal_eval(value)
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            self.visiting.add(name)
+            try:
+                tree = ast.parse(text)
+                self.check_code(text, tree, {name}, f"the module-level name `{name}`")
+            except Unsafe:
+                raise Unsafe(f"{who} uses the module-level name `{name}`, which is not a "
+                             f"literal (`{_clip(ast.unparse(value))}`)") from None
+            finally:
+                self.visiting.discard(name)
+        self.needed[name] = text
+
+    def prelude(self) -> str:
+        order = self.facts.order
+        names = sorted(self.needed, key=lambda n: (n not in self.facts.imports,
+                                                   order.get(n, 0)))
+        return "\n".join(self.needed[n] for n in names) + "\n"
+
+
+def _clip(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def plan_python(module_source: str, original: str, rewritten: str, name: str,
+                class_name: str | None) -> Plan:
+    """Everything needed to run both versions, or Unsafe with the reason."""
+    method = class_name is not None
+    before = parse_version(original, name, method=method, which="original")
+    after = parse_version(rewritten, name, method=method, which="rewrite")
+    facts = module_facts(module_source)
+    if not method and name not in facts.functions and name in {
+            n.name for n in ast.walk(ast.parse(module_source) if _parses(module_source)
+                                     else ast.Module(body=[], type_ignores=[]))
+            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}:
+        raise Unsafe("it is defined inside another function")
+    dummy_self, params_from = False, 0
+    if method:
+        dummy_self, params_from = _method_receiver(before, after, name)
+    for version in (before, after):
+        if isinstance(version.function, ast.AsyncFunctionDef):
+            raise Unsafe("it is an async function")
+    resolver = _Resolver(facts)
+    for version, who in ((before, "it"), (after, "the rewrite")):
+        tree = ast.parse(version.code)
+        resolver.check_code(version.code, tree, version.defined, who)
+    return Plan(resolver.prelude(), before, after, dummy_self, params_from)
+
+
+def _parses(source: str) -> bool:
+    try:
+        ast.parse(source)
+    except SyntaxError:
+        return False
+    return True
+
+
+def _method_receiver(before: Version, after: Version, name: str) -> tuple[bool, int]:
+    """(call with a dummy first argument?, index of the first input parameter)."""
+    decorators = {ast.unparse(d) for d in before.function.decorator_list}
+    if "staticmethod" in decorators:
+        return False, 0
+    for version in (before, after):
+        args = version.function.args
+        positional = [*args.posonlyargs, *args.args]
+        if not positional:
+            raise Unsafe("it is a method without a `self` parameter")
+        if _uses(version.function, positional[0].arg):
+            raise Unsafe(f"it uses `{positional[0].arg}`" if version is before
+                         else f"the rewrite uses `{positional[0].arg}`")
+    return True, 1
+
+
+def _uses(function: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> bool:
+    """Whether the body (nested scopes included) mentions `name` at all."""
+    body = ast.Module(body=function.body, type_ignores=[])
+    return any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(body))
+
+
+def undefined_names(module_source_after: str, start_line: int, end_line: int, *,
+                    module_source_before: str | None = None) -> list[str]:
+    """pyflakes' undefined names (and locals used before assignment) on lines
+    start_line..end_line (1-based, inclusive) of the new file, as readable problems.
+
+    When `module_source_before` is given, names that were already undefined in it are not
+    blamed on the rewrite. A file that does not parse gives [] (the syntax check speaks).
+    """
+    problems = []
+    already = _undefined(module_source_before) if module_source_before is not None else set()
+    for message in _flakes(module_source_after):
+        if not start_line <= message.lineno <= end_line:
+            continue
+        name = message.message_args[0]
+        if isinstance(message, pyflakes.messages.UndefinedName):
+            if name in already:
+                continue
+            home = HOME_OF.get(name)
+            advice = (f"add `from {home} import {name}`, or do not use it" if home
+                      else "import or define it, or do not use it")
+            problems.append(f"line {message.lineno}: undefined name '{name}' ({advice})")
+        else:
+            problems.append(f"line {message.lineno}: local variable '{name}' is used "
+                            "before it is assigned")
+    return problems
+
+
+def _flakes(source: str) -> list[pyflakes.messages.Message]:
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    checker = pyflakes.checker.Checker(tree, filename="<rewrite>")
+    wanted = (pyflakes.messages.UndefinedName, pyflakes.messages.UndefinedLocal)
+    return sorted((m for m in checker.messages if isinstance(m, wanted)),
+                  key=lambda m: (m.lineno, m.col))
+
+
+def _undefined(source: str) -> set[str]:
+    return {m.message_args[0] for m in _flakes(source)
+            if isinstance(m, pyflakes.messages.UndefinedName)}
