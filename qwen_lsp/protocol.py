@@ -113,6 +113,12 @@ def _decode_problem(exc: BaseException) -> str:
     """Which field was wrong, from the cattrs error behind pygls' exception."""
     cause = exc.__cause__
     if isinstance(cause, cattrs.ClassValidationError):
-        lines = cattrs.transform_error(cause, path="message")
+        lines = cattrs.transform_error(cause, path="message", format_exception=_describe)
         return "; ".join(lines[:5]) if lines else str(cause)
     return str(cause or exc) or type(exc).__name__
+
+
+def _describe(exc: BaseException, expected: type | None) -> str:
+    if isinstance(exc, ValueError) and str(exc):
+        return f"invalid value ({exc})"
+    return cattrs.v.format_exception(exc, expected)

@@ -31,7 +31,3 @@ class Action(Enum):
     @classmethod
     def from_id(cls, action_id: str) -> Action:
         return next(a for a in cls if a.id == action_id)
-
-    @classmethod
-    def from_command(cls, command: str) -> Action | None:
-        return next((a for a in cls if a.command == command), None)

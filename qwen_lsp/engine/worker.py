@@ -122,10 +122,6 @@ class EngineWorker:
             running = self._current is not None and self._current.kind == "run"
             return waiting + int(running)
 
-    @property
-    def engine(self) -> Engine | None:
-        return self._engine
-
     def load(self, factory: Callable[[], Engine]) -> concurrent.futures.Future[None]:
         """Queue loading an engine (replacing the current one, which is closed first).
 

@@ -42,9 +42,12 @@ def argument(uri: str, line: int, character: int = 0, version: int | None = None
                       "end": {"line": end_line, "character": end_char}}}
 
 
-async def execute(client: LanguageClient, command: str, arg: dict, msg_id: str | None = None):
-    """Send workspace/executeCommand (optionally under a chosen request id)."""
-    params = types.ExecuteCommandParams(command=command, arguments=[arg])
+async def execute(client: LanguageClient, command: str, arg: dict, msg_id: str | None = None,
+                  work_done_token: str | None = None):
+    """Send workspace/executeCommand (optionally under a chosen request id and with the
+    client's own progress token)."""
+    params = types.ExecuteCommandParams(command=command, arguments=[arg],
+                                        work_done_token=work_done_token)
     future = client.protocol.send_request(types.WORKSPACE_EXECUTE_COMMAND, params,
                                           msg_id=msg_id)
     return await asyncio.wrap_future(future)

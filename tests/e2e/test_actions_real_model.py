@@ -85,6 +85,24 @@ async def test_explain_streams_progress_and_is_cached_across_restarts(tmp_path, 
         await stop(client)
 
 
+async def test_explain_reports_on_the_clients_own_progress_token(tmp_path, env):
+    path = tmp_path / "orders.py"
+    shutil.copy(EXAMPLES / "orders.py", path)
+    client = await start(tmp_path, env, cache={"enabled": False})
+    try:
+        uri = open_document(client, path, "python")
+        client.progress_reports["panel-7"] = []  # the token our plugins pass
+        result = await execute(client, "qwenLsp.explain", argument(uri, 16, 4),
+                               work_done_token="panel-7")
+        assert set(client.progress_reports) == {"panel-7"}, "the server made its own token"
+        kinds = [r.kind for r in client.progress_reports["panel-7"]]
+        assert kinds[0] == "begin" and kinds[-1] == "end" and kinds.count("report") >= 2
+        last = [r.message for r in client.progress_reports["panel-7"] if r.kind == "report"][-1]
+        assert result["markdown"].startswith(last.strip()[:40])
+    finally:
+        await stop(client)
+
+
 WORDS_FIXTURE = '''\
 """Word statistics."""
 

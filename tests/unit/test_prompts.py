@@ -35,3 +35,21 @@ def test_an_edited_user_template_is_read_again(tmp_path):
     assert store.render("explain.user", {"code": "x"}) == "second x"
     path.unlink()  # removed: back to the shipped one
     assert store.get("explain.user") == PromptStore().get("explain.user")
+
+
+def test_a_user_template_with_an_unknown_placeholder_is_not_sent_and_warns(tmp_path):
+    (tmp_path / "explain.user.txt").write_text("Explain this: {cod}\n")
+    warnings: list[str] = []
+    store = PromptStore(str(tmp_path), on_warning=warnings.append)
+    out = store.render("explain.user", {"code": "x = 1", "fence": "python"})
+    assert "{cod}" not in out and "x = 1" in out  # the shipped template was used
+    assert len(warnings) == 1
+    assert "explain.user.txt" in warnings[0] and "{cod}" in warnings[0]
+    store.render("explain.user", {"code": "x = 1", "fence": "python"})
+    assert len(warnings) == 1  # once per version of the file
+
+
+def test_the_shipped_templates_are_found_from_a_source_checkout_and_installed():
+    from qwen_lsp.actions.prompts import shipped_template
+
+    assert "{code}" in shipped_template("refactor.user.txt")
