@@ -111,7 +111,7 @@ def _same(a: object, b: object, depth: int = 0) -> bool:
     if type(a) is not type(b):
         return False
     if isinstance(a, (list, tuple)):
-        return len(a) == len(b) and all(_same(x, y, depth + 1) for x, y in zip(a, b))  # type: ignore[arg-type]
+        return len(a) == len(b) and all(_same(x, y, depth + 1) for x, y in zip(a, b, strict=True))  # type: ignore[arg-type]
     if isinstance(a, (str, bytes, int, bool, type(None), set, frozenset, range, bytearray)):
         return a == b
     if callable(a):
@@ -167,7 +167,7 @@ class _Runner:
     def mutation(self, args_a: tuple, kwargs_a: dict, args_b: tuple, kwargs_b: dict,
                  before: tuple) -> str | None:
         """How the rewrite changes its arguments differently, or None."""
-        for i, (a, b) in enumerate(zip(args_a, args_b)):
+        for i, (a, b) in enumerate(zip(args_a, args_b, strict=True)):
             if not _same(a, b):
                 return self.mutation_text(self.arg_name(i), before[0][i], a, b)
         for key in kwargs_a:

@@ -13,13 +13,17 @@ Every value is a plain builtin value, so it pickles and prints.
 from __future__ import annotations
 
 import ast
+import contextlib
 import doctest
+import string
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from hypothesis import HealthCheck, Phase, Verbosity, given, settings
 from hypothesis import strategies as st
+from hypothesis.internal.conjecture import providers as _providers
 
 Source = Literal["doctest", "call", "generated"]
 
@@ -91,7 +95,8 @@ def file_call_cases(module_source: str, name: str, method: bool) -> list[Case]:
     return cases
 
 
-def docstrings_of(function: ast.FunctionDef | ast.AsyncFunctionDef, module_source: str) -> list[str]:
+def docstrings_of(function: ast.FunctionDef | ast.AsyncFunctionDef,
+                  module_source: str) -> list[str]:
     """The function's docstring, then the other docstrings of the file (a module or class
     docstring often carries the examples)."""
     texts = [ast.get_docstring(function) or ""]
@@ -232,7 +237,7 @@ def _isinstance_kinds(node: ast.AST) -> set[str]:
 
 def _compare_hints(node: ast.Compare, hint: Any) -> None:
     operands = [node.left, *node.comparators]
-    for op, left, right in zip(node.ops, operands, operands[1:]):
+    for op, left, right in zip(node.ops, operands, operands[1:], strict=False):
         for side, other in ((left, right), (right, left)):
             h = hint(_name_of(side))
             if h is None:
@@ -276,6 +281,18 @@ def body_literals(function: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[lis
 
 # --- strategies -----------------------------------------------------------------------
 
+_ALPHABET = (string.ascii_letters + string.digits + string.punctuation + " \t\n\r\x00"
+             + "éÉßİıﬁ\u0301ω€中😀")
+
+
+def _text(alphabet: str) -> st.SearchStrategy:
+    """Strings over a fixed alphabet (ASCII, whitespace, a few letters that change under
+    case mapping or normalisation, an astral character). Not st.text(): every text
+    strategy makes Hypothesis build a Unicode character map and cache it in ./.hypothesis,
+    that is, in the user's project."""
+    return st.lists(st.sampled_from(alphabet), max_size=12).map("".join)
+
+
 class _Strategies:
     def __init__(self, numbers: list, strings: list) -> None:
         ints = st.integers(-1000, 1000)
@@ -285,8 +302,7 @@ class _Strategies:
         self.int = ints
         self.float = st.floats(-1e6, 1e6) | st.sampled_from(
             [0.0, -0.0, 0.5, float("inf"), float("nan")])
-        text = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=12)
-        self.text = st.one_of(text, st.text("ab ,.-_:1A\n\t", max_size=12),
+        self.text = st.one_of(_text(_ALPHABET), _text("ab ,.-_:1A\n\t"),
                               *([st.sampled_from(strings)] if strings else []))
         self.strings = strings
         self.number = st.one_of(self.int, self.float)
@@ -425,10 +441,10 @@ def generated_cases(function: ast.FunctionDef | ast.AsyncFunctionDef, skip: int,
     defaults: list[ast.AST | None] = [None] * (len(positional) - len(args.defaults)) + list(
         args.defaults)
     params = []  # (name, strategy, has default, keyword only)
-    for arg, default in list(zip(positional, defaults))[skip:]:
+    for arg, default in list(zip(positional, defaults, strict=True))[skip:]:
         params.append((arg.arg, _param_strategy(arg, default, hints, s), default is not None,
                        False))
-    for arg, default in zip(args.kwonlyargs, args.kw_defaults):
+    for arg, default in zip(args.kwonlyargs, args.kw_defaults, strict=True):
         params.append((arg.arg, _param_strategy(arg, default, hints, s), default is not None,
                        True))
     extra = None
@@ -462,9 +478,29 @@ def generated_cases(function: ast.FunctionDef | ast.AsyncFunctionDef, skip: int,
     def collect(value: tuple[tuple, dict]) -> None:
         drawn.append(value)
 
-    with _COLLECT:
+    with _COLLECT, _no_local_constants():
         collect()
-    return [Case(a, k, "generated") for a, k in drawn]
+    return [Case(a, k, "generated") for a, k in drawn[:count]]
+
+
+@contextlib.contextmanager
+def _no_local_constants() -> Iterator[None]:
+    """Hypothesis (>= 6.131) mixes in constants it collects from the source files of the
+    running program -- here the language server's own code -- parsing them once (about
+    a second) and caching them under ./.hypothesis, i.e. in the user's project. Neither
+    helps to check a user's function (its own literals are fed in explicitly), so for
+    the duration of the draw that collection sees no modules. Private API: if it moves,
+    nothing is patched and generation still works, only slower the first time."""
+    collect = getattr(_providers, "_get_local_constants", None)
+    empty = getattr(_providers, "Constants", None)
+    if collect is None or empty is None:
+        yield
+        return
+    _providers._get_local_constants = empty  # type: ignore[attr-defined]
+    try:
+        yield
+    finally:
+        _providers._get_local_constants = collect  # type: ignore[attr-defined]
 
 
 def _param_strategy(arg: ast.arg, default: ast.AST | None, hints: dict[str, Hints],

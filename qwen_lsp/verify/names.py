@@ -111,6 +111,9 @@ HOME_OF = {
 }
 
 
+_RECEIVER_DECORATORS = ("staticmethod", "classmethod", "property")
+
+
 class Unsafe(Exception):
     """The function cannot be run safely; str() is the reason, in words."""
 
@@ -250,7 +253,7 @@ def parse_version(text: str, name: str, *, method: bool, which: str) -> Version:
     original_function = ast.parse(ast.unparse(function)).body[0]
     if method:
         function.decorator_list = [d for d in function.decorator_list
-                                   if ast.unparse(d) not in ("staticmethod", "classmethod", "property")]
+                                   if ast.unparse(d) not in _RECEIVER_DECORATORS]
     stripped = _DropAnnotations().visit(tree)
     defined = set()
     for node in stripped.body:
