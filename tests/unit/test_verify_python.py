@@ -1,0 +1,414 @@
+"""Behaviour checks of Python rewrites: real functions, real rewrites, the real child process."""
+
+from __future__ import annotations
+
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from qwen_lsp.verify import check_python, python, undefined_names
+from qwen_lsp.verify.report import BehaviourReport
+
+
+def check(module: str, original: str, rewritten: str, name: str, **kwargs) -> BehaviourReport:
+    return check_python(textwrap.dedent(module), textwrap.dedent(original).strip() + "\n",
+                        textwrap.dedent(rewritten).strip() + "\n", name, **kwargs)
+
+
+def defined(module: str, name: str) -> str:
+    """The text of top-level `def name` in `module`, as the caller would pass it."""
+    import ast
+    source = textwrap.dedent(module)
+    node = next(n for n in ast.parse(source).body if getattr(n, "name", None) == name)
+    return ast.get_source_segment(source, node, padded=False)  # type: ignore[return-value]
+
+
+TOTAL = '''
+def total(items):
+    """Add the numbers, skipping missing ones."""
+    result = 0
+    for item in items:
+        if item is not None:
+            result += item
+    return result
+'''
+
+
+def test_a_correct_refactor_is_the_same_on_many_inputs():
+    report = check(TOTAL, TOTAL, '''
+        def total(items):
+            """Add the numbers, skipping missing ones."""
+            return sum(item for item in items if item is not None)
+    ''', "total")
+    assert report.status == "same", report
+    assert report.cases >= 100
+    assert report.note() == f"behaviour-checked on {report.cases} inputs: same results"
+
+
+def test_a_dropped_none_check_is_found_with_an_input_holding_none():
+    report = check(TOTAL, TOTAL, '''
+        def total(items):
+            """Add the numbers, skipping missing ones."""
+            return sum(items)
+    ''', "total")
+    assert report.status == "different", report
+    assert "None" in report.counterexample.split(" the original ")[0]
+    assert "the rewrite raises TypeError" in report.counterexample
+    assert report.note().startswith("behaviour changed: for total([")
+
+
+def test_reduce_without_import_is_an_undefined_name_and_a_name_error():
+    rewritten = '''
+        def total(items):
+            """Add the numbers, skipping missing ones."""
+            return reduce(lambda a, b: a + b, [i for i in items if i is not None], 0)
+    '''
+    new_file = textwrap.dedent(rewritten).strip() + "\n\nprint(total([1]))\n"
+    assert undefined_names(new_file, 1, 3) == [
+        "line 3: undefined name 'reduce' (add `from functools import reduce`, or do not use it)"]
+    report = check(TOTAL, TOTAL, rewritten, "total")
+    assert report.status == "different"
+    assert "the rewrite raises NameError: name 'reduce' is not defined" in report.counterexample
+
+
+def test_undefined_names_does_not_blame_the_rewrite_for_old_problems():
+    before = "def f(x):\n    return helper(x)\n"
+    after = "def f(x):\n    return helper(x) + missing\n"
+    assert undefined_names(after, 1, 2, module_source_before=before) == [
+        "line 2: undefined name 'missing' (import or define it, or do not use it)"]
+    assert undefined_names(after, 3, 9) == []  # outside the rewritten lines
+
+
+def test_an_index_out_of_range_is_found():
+    original = '''
+        def last_word(text):
+            words = text.split()
+            return words[-1] if words else ""
+    '''
+    report = check(original, original, '''
+        def last_word(text):
+            return text.split()[-1]
+    ''', "last_word")
+    assert report.status == "different"
+    assert "the rewrite raises IndexError: list index out of range" in report.counterexample
+    assert "the original returns ''" in report.counterexample
+
+
+def test_a_wrong_value_on_the_empty_list_is_found():
+    original = '''
+        def largest(values):
+            if not values:
+                return None
+            best = values[0]
+            for value in values[1:]:
+                if value > best:
+                    best = value
+            return best
+    '''
+    report = check(original, original, '''
+        def largest(values):
+            return max(values, default=0)
+    ''', "largest")
+    assert report.status == "different"
+    assert report.counterexample == (
+        "for largest([]) the original returns None; the rewrite returns 0")
+
+
+def test_mutating_an_argument_the_original_left_alone_is_found():
+    original = '''
+        def ordered(numbers: list[int]) -> list[int]:
+            return sorted(numbers)
+    '''
+    report = check(original, original, '''
+        def ordered(numbers: list[int]) -> list[int]:
+            numbers.sort()
+            return numbers
+    ''', "ordered")
+    assert report.status == "different"
+    assert "the rewrite changes its argument `numbers` to" in report.counterexample
+    assert "(the original leaves it as it was)" in report.counterexample
+
+
+def test_an_infinite_loop_in_the_rewrite_is_different_within_the_timeout():
+    original = '''
+        def countdown(n):
+            steps = []
+            while n > 0:
+                steps.append(n)
+                n -= 1
+            return steps
+    '''
+    start = time.perf_counter()
+    report = check(original, original, '''
+        def countdown(n):
+            steps = []
+            while n != 0:
+                steps.append(n)
+                n -= 1
+                steps = steps[-5:]
+            return steps
+    ''', "countdown")
+    elapsed = time.perf_counter() - start
+    assert report.status == "different"
+    assert "the rewrite does not finish within" in report.counterexample
+    assert elapsed < 2.0
+
+
+@pytest.fixture
+def no_child(monkeypatch):
+    """Fails the test if a child process is started at all."""
+    def refuse(*args, **kwargs):
+        raise AssertionError("a child process was started")
+    monkeypatch.setattr(python, "run_python_job", refuse)
+
+
+def test_a_function_that_opens_files_is_unchecked_and_never_run(tmp_path, no_child):
+    marker = tmp_path / "created-by-the-check"
+    original = f'''
+        def save(text):
+            with open({str(marker)!r}, "w") as handle:
+                handle.write(text)
+            return len(text)
+    '''
+    report = check(original, original, original.replace("len(text)", "len(text) + 0"), "save")
+    assert report.status == "unchecked"
+    assert report.reason == "it calls open()"
+    assert report.note() == "not behaviour-checked: it calls open()"
+    assert not marker.exists()
+
+
+def test_os_system_is_unchecked_with_its_name(tmp_path, no_child):
+    marker = tmp_path / "touched"
+    module = f'''
+        import os
+
+        def clean(path):
+            os.system("touch {marker}")
+            return path.strip()
+    '''
+    report = check(module, defined(module, "clean"), defined(module, "clean"), "clean")
+    assert report.status == "unchecked"
+    assert report.reason == "it calls `os.system`"
+    assert not marker.exists()
+
+
+def test_a_non_literal_global_is_unchecked(no_child):
+    module = '''
+        import json
+
+        def load_config():
+            return json.loads(open("config.json").read())
+
+        CONFIG = load_config()
+
+        def limit(value):
+            return min(value, CONFIG["max"])
+    '''
+    text = defined(module, "limit")
+    report = check(module, text, text.replace("min(value,", "min(value + 0,"), "limit")
+    assert report.status == "unchecked"
+    assert report.reason == ("it uses the module-level name `CONFIG`, which is not a literal "
+                             "(`load_config()`)")
+
+
+def test_random_and_the_clock_are_unchecked(no_child):
+    module = '''
+        import random
+        from datetime import datetime
+
+        def pick(items):
+            return random.choice(items)
+
+        def stamp(text):
+            return f"{datetime.now():%H:%M} {text}"
+    '''
+    pick = check(module, defined(module, "pick"), defined(module, "pick"), "pick")
+    assert pick.reason == "it uses random numbers (`random`)"
+    stamp = check(module, defined(module, "stamp"), defined(module, "stamp"), "stamp")
+    assert stamp.reason == "it reads the clock (`datetime.now`)"
+
+
+def test_doctest_inputs_come_first():
+    module = '''
+        def shout(text):
+            """Upper-case with a bang.
+
+            >>> shout("hello world")
+            'HELLO WORLD!'
+            """
+            return text.upper() + "!"
+    '''
+    text = defined(module, "shout")
+    report = check(module, text, text.replace('"!"', '"!!"'), "shout")
+    assert report.status == "different"
+    assert report.counterexample.startswith("for shout('hello world') the original returns "
+                                            "'HELLO WORLD!'; the rewrite returns 'HELLO WORLD!!'")
+
+
+def test_literal_calls_in_the_same_file_come_first():
+    module = '''
+        def scale(value, factor=2):
+            return value * factor
+
+        BIG = scale(7, factor=3)
+    '''
+    text = defined(module, "scale")
+    report = check(module, text, text.replace("value * factor", "value * factor + 0.0"),
+                   "scale")
+    assert report.status == "different"
+    assert report.counterexample.startswith("for scale(7, factor=3) the original returns 21; "
+                                            "the rewrite returns 21.0")
+
+
+def test_same_file_helpers_and_literal_constants_go_along():
+    module = '''
+        import re
+
+        SEPARATOR = ", "
+        _SPACES = re.compile(r"\\s+")
+
+        def _clean(word):
+            return _SPACES.sub(" ", word.strip()).lower()
+
+        def _all_clean(words):
+            return [_clean(w) for w in words if w and w.strip()]
+
+        def join_words(words):
+            cleaned = []
+            for word in _all_clean(words):
+                if word not in cleaned:
+                    cleaned.append(word)
+            return SEPARATOR.join(cleaned)
+    '''
+    report = check(module, defined(module, "join_words"), '''
+        def join_words(words):
+            return SEPARATOR.join(dict.fromkeys(_all_clean(words)))
+    ''', "join_words")
+    assert report.status == "same", report
+    assert report.cases >= 100
+    assert report.raised < report.cases / 2
+
+
+def test_a_method_that_uses_self_is_unchecked(no_child):
+    method = '''
+        def area(self):
+            return self.width * self.height
+    '''
+    report = check("class Box:\n    pass\n", method, method.replace("*", "* 1 *"), "area",
+                   class_name="Box")
+    assert report.status == "unchecked"
+    assert report.reason == "it uses `self`"
+
+
+def test_a_method_that_ignores_self_is_checked_as_a_function():
+    module = '''
+        class Formatter:
+            def pad(self, text: str, width: int = 8) -> str:
+                if len(text) >= width:
+                    return text
+                return text + " " * (width - len(text))
+    '''
+    original = textwrap.dedent('''
+        def pad(self, text: str, width: int = 8) -> str:
+            if len(text) >= width:
+                return text
+            return text + " " * (width - len(text))
+    ''')
+    same = check(module, original, '''
+        def pad(self, text: str, width: int = 8) -> str:
+            return text.ljust(width)
+    ''', "pad", class_name="Formatter")
+    assert same.status == "same", same
+    assert same.cases >= 100
+    wrong = check(module, original, '''
+        def pad(self, text: str, width: int = 8) -> str:
+            return text.rjust(width)
+    ''', "pad", class_name="Formatter")
+    assert wrong.status == "different"
+
+
+def test_a_generator_is_compared_by_its_items():
+    original = '''
+        def evens(numbers):
+            for n in numbers:
+                if n % 2 == 0:
+                    yield n
+    '''
+    same = check(original, original, '''
+        def evens(numbers):
+            return (n for n in numbers if n % 2 == 0)
+    ''', "evens")
+    assert same.status == "same", same
+    as_list = check(original, original, '''
+        def evens(numbers):
+            return [n for n in numbers if n % 2 == 0]
+    ''', "evens")
+    assert as_list.status == "different"
+    assert "the original returns an iterator yielding" in as_list.counterexample
+
+
+def test_floats_are_compared_with_a_tolerance():
+    original = '''
+        def mean(values: list[float]) -> float:
+            return sum(values) / len(values) if values else 0.0
+    '''
+    report = check(original, original, '''
+        def mean(values: list[float]) -> float:
+            if not values:
+                return 0.0
+            return sum(v / len(values) for v in values)
+    ''', "mean")
+    assert report.status == "same", report
+
+
+def test_inputs_outside_the_functions_domain_are_not_called_the_same():
+    original = '''
+        def area(shape):
+            return shape.width * shape.height
+    '''
+    report = check(original, original, original.replace("shape.width *", "shape.width * 1 *"),
+                   "area")
+    assert report.status == "unchecked"
+    assert report.reason.startswith("the original raised on every input tried (AttributeError")
+
+
+def test_the_result_repeats():
+    rewritten = '''
+        def total(items):
+            """Add the numbers, skipping missing ones."""
+            return sum(item for item in items if item)
+    '''
+    first = check(TOTAL, TOTAL, rewritten, "total")
+    second = check(TOTAL, TOTAL, rewritten, "total")
+    assert (first.status, first.cases, first.counterexample) == (
+        second.status, second.cases, second.counterexample)
+
+
+def test_type_hints_shape_the_inputs():
+    original = '''
+        def initials(names: list[str], sep: str = ".") -> str:
+            return sep.join(name[0].upper() for name in names if name)
+    '''
+    report = check(original, original, '''
+        def initials(names: list[str], sep: str = ".") -> str:
+            return sep.join([n[:1].upper() for n in names if n])
+    ''', "initials")
+    assert report.status == "same", report
+    assert report.raised == 0  # every generated input fits the hints
+
+
+def test_the_whole_check_fits_its_budget():
+    start = time.perf_counter()
+    report = check(TOTAL, TOTAL, TOTAL.replace("result += item", "result = result + item"),
+                   "total")
+    elapsed = time.perf_counter() - start
+    assert report.status == "same"
+    assert elapsed < 1.5  # 0.2-0.3 s when the machine is quiet; see test_verify_timing
+
+
+def test_nothing_is_left_in_the_working_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    check(TOTAL, TOTAL, TOTAL, "total")
+    assert list(Path(tmp_path).iterdir()) == []
