@@ -1,0 +1,263 @@
+--- :QwenExplain, :QwenRefactor, :QwenAsync and :QwenCancel: workspace/executeCommand with
+--- the server's commands and one argument {textDocument = {uri, version}, range}
+--- (INTERFACE.md), positions in the client's offset encoding.
+local api = vim.api
+local handlers = require("qwen_lsp.handlers")
+local float = require("qwen_lsp.float")
+
+local M = {}
+
+M.COMMANDS = {
+  explain = "qwenLsp.explain",
+  refactor = "qwenLsp.refactor",
+  async = "qwenLsp.convertToAsync",
+}
+local NAMES = { explain = "explain", refactor = "refactor", async = "convert to async" }
+
+--- @class qwen_lsp.Request
+--- @field action "explain"|"refactor"|"async"
+--- @field client vim.lsp.Client
+--- @field id integer? the request id (nil until sent)
+--- @field token string the workDoneToken
+--- @field bufnr integer
+--- @field view qwen_lsp.View? the explanation window
+--- @field cancelled boolean
+--- @field started integer hrtime
+
+--- The running requests, by "client_id:request_id".
+--- @type table<string, qwen_lsp.Request>
+M.active = {}
+
+local counter = 0
+
+--- @param level integer
+--- @param message string
+local function notify(message, level)
+  vim.notify(message, level, { title = "qwen-lsp" })
+end
+
+--- @param client_id integer
+--- @param id integer
+--- @return string
+local function key(client_id, id)
+  return client_id .. ":" .. id
+end
+
+--- The qwen_lsp client attached to a buffer.
+--- @param bufnr integer
+--- @return vim.lsp.Client?
+function M.client_for(bufnr)
+  return vim.lsp.get_clients({ bufnr = bufnr, name = require("qwen_lsp").name })[1]
+end
+
+--- An LSP position for a (0-based row, byte column) of the buffer.
+--- @param bufnr integer
+--- @param row integer
+--- @param col integer
+--- @param encoding string
+--- @return lsp.Position
+local function position(bufnr, row, col, encoding)
+  local line = api.nvim_buf_get_lines(bufnr, row, row + 1, false)[1] or ""
+  col = math.min(col, #line)
+  return { line = row, character = vim.str_utfindex(line, encoding, col, false) }
+end
+
+--- The range a command works on: a characterwise visual selection, the lines of a
+--- :{range}, or (no range) an empty range at the cursor, meaning "the function here".
+--- @param bufnr integer
+--- @param encoding string
+--- @param o vim.api.keyset.create_user_command.command_args?
+--- @return lsp.Range
+function M.range(bufnr, encoding, o)
+  if o and o.range and o.range > 0 then
+    local first, last = o.line1, o.line2
+    local from = api.nvim_buf_get_mark(bufnr, "<")
+    local to = api.nvim_buf_get_mark(bufnr, ">")
+    if vim.fn.visualmode() == "v" and from[1] == first and to[1] == last then
+      -- '> is the first byte of the last selected character: end after all of it
+      local line = api.nvim_buf_get_lines(bufnr, last - 1, last, false)[1] or ""
+      local stop = math.min(to[2], #line)
+      if stop < #line then
+        stop = stop + 1 + vim.str_utf_end(line, stop + 1)
+      end
+      return { start = position(bufnr, first - 1, from[2], encoding),
+               ["end"] = position(bufnr, last - 1, stop, encoding) }
+    end
+    local line = api.nvim_buf_get_lines(bufnr, last - 1, last, false)[1] or ""
+    return { start = position(bufnr, first - 1, 0, encoding),
+             ["end"] = position(bufnr, last - 1, #line, encoding) }
+  end
+  local cursor = api.nvim_win_get_cursor(0)
+  local here = position(bufnr, cursor[1] - 1, cursor[2], encoding)
+  return { start = here, ["end"] = here }
+end
+
+--- The request is over: forget it and let the held server messages through.
+--- @param request qwen_lsp.Request
+--- @param shown string[]
+local function forget(request, shown)
+  if request.id then
+    M.active[key(request.client.id, request.id)] = nil
+  end
+  handlers.watchers[request.token] = nil
+  handlers.release(request.client.id, shown)
+end
+
+--- @param request qwen_lsp.Request
+--- @param err lsp.ResponseError?
+--- @param result table?
+local function finish(request, err, result)
+  if request.cancelled then
+    -- the answer came after all (it was sent before the cancel arrived): not applied
+    -- by us; for a rewrite the server applied it before answering
+    forget(request, {})
+    return
+  end
+  if err then
+    local message = tostring(err.message or err)
+    forget(request, { message })
+    float.close(request.view)
+    if not message:find("^qwen%-lsp") then
+      message = "qwen-lsp: " .. NAMES[request.action] .. " failed: " .. message
+    end
+    notify(message, vim.log.levels.ERROR)
+    return
+  end
+  result = type(result) == "table" and result or {}
+  if request.action == "explain" then
+    forget(request, {})
+    if request.view then
+      float.set_text(request.view, result.markdown or "", "done")
+      if result.cached then
+        float.set_title(request.view, request.view.title .. " (cached)")
+      end
+    end
+    return
+  end
+  local notes = type(result.notes) == "table" and result.notes or {}
+  forget(request, notes)
+  local head
+  if result.applied then
+    head = ("qwen-lsp: %s applied%s"):format(NAMES[request.action],
+                                             result.cached and " (cached answer)" or "")
+  elseif #notes == 0 then
+    head = ("qwen-lsp: %s: nothing to change"):format(NAMES[request.action])
+  else
+    head = ("qwen-lsp: %s not applied"):format(NAMES[request.action])
+  end
+  local lines = { head }
+  for _, note in ipairs(notes) do
+    table.insert(lines, "• " .. note)
+  end
+  notify(table.concat(lines, "\n"), vim.log.levels.INFO)
+end
+
+--- The progress of one request: the explanation window fills in from its reports.
+--- @param request qwen_lsp.Request
+--- @return fun(value: table)
+local function watcher(request)
+  return function(value)
+    local view = request.view
+    if not view or request.cancelled then
+      return
+    end
+    if value.kind == "begin" and type(value.title) == "string" then
+      float.set_title(view, value.title)
+    elseif value.kind == "report" and type(value.message) == "string" and value.message ~= "" then
+      float.set_text(view, value.message, "streaming")
+    end
+  end
+end
+
+--- Run a server command on the current buffer.
+--- @param action "explain"|"refactor"|"async"
+--- @param o vim.api.keyset.create_user_command.command_args?
+function M.run(action, o)
+  local bufnr = api.nvim_get_current_buf()
+  local client = M.client_for(bufnr)
+  if not client then
+    notify(("qwen-lsp: no qwen_lsp server is attached to this buffer (filetype %q): "
+            .. "call require(\"qwen_lsp\").setup(), and see :checkhealth qwen_lsp")
+           :format(vim.bo[bufnr].filetype), vim.log.levels.ERROR)
+    return
+  end
+  local options = require("qwen_lsp").options or require("qwen_lsp").resolve()
+  counter = counter + 1
+  --- @type qwen_lsp.Request
+  local request = {
+    action = action,
+    client = client,
+    token = ("qwen_lsp.nvim:%d:%d"):format(vim.fn.getpid(), counter),
+    bufnr = bufnr,
+    cancelled = false,
+    started = vim.uv.hrtime(),
+  }
+  local argument = {
+    textDocument = { uri = vim.uri_from_bufnr(bufnr), version = vim.lsp.util.buf_versions[bufnr] },
+    range = M.range(bufnr, client.offset_encoding, o),
+  }
+  if action == "explain" then
+    request.view = float.open("Qwen: explain", options.float)
+  end
+  handlers.watchers[request.token] = watcher(request)
+  handlers.hold(client.id)
+  local params = { command = M.COMMANDS[action], arguments = { argument },
+                   workDoneToken = request.token }
+  local ok, id = client:request("workspace/executeCommand", params, function(err, result)
+    finish(request, err, result)
+  end, bufnr)
+  if not ok or not id then
+    forget(request, {})
+    float.close(request.view)
+    notify("qwen-lsp: the server is not running (it stopped or failed to start): "
+           .. "see :checkhealth qwen_lsp and :LspLog", vim.log.levels.ERROR)
+    return
+  end
+  request.id = id
+  M.active[key(client.id, id)] = request
+end
+
+--- Cancel every running request ($/cancelRequest). The server stops the model and
+--- answers RequestCancelled; nothing is applied.
+function M.cancel()
+  local count = 0
+  for _, request in pairs(M.active) do
+    if not request.cancelled then
+      request.cancelled = true
+      count = count + 1
+      request.client:cancel_request(request.id)
+      float.close(request.view)
+    end
+  end
+  if count == 0 then
+    notify("qwen-lsp: nothing to cancel", vim.log.levels.WARN)
+  end
+end
+
+-- Neovim does not call a request's handler when the answer is RequestCancelled, but it
+-- marks the request "complete" (LspRequest) first. The handler of any other answer is
+-- already queued behind that event, so a request still active on the next turn of the
+-- loop was answered with RequestCancelled.
+api.nvim_create_autocmd("LspRequest", {
+  group = api.nvim_create_augroup("qwen_lsp.requests", { clear = true }),
+  callback = function(args)
+    local data = args.data or {}
+    if not (data.request and data.request.type == "complete") then
+      return
+    end
+    local k = key(data.client_id, data.request_id)
+    if not M.active[k] then
+      return
+    end
+    vim.schedule(function()
+      local request = M.active[k]
+      if request then
+        forget(request, {})
+        float.close(request.view)
+        notify(("qwen-lsp: %s cancelled"):format(NAMES[request.action]), vim.log.levels.INFO)
+      end
+    end)
+  end,
+})
+
+return M

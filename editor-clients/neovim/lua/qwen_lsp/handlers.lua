@@ -1,0 +1,107 @@
+--- The qwen_lsp client's own handlers for two server notifications. Each does its part
+--- and then calls Neovim's handler of the moment (vim.lsp.handlers[...]), so that other
+--- plugins' wrappers and vim.lsp.status() keep working.
+---
+--- $/progress: reports on a token the plugin passed as workDoneToken go to that request's
+--- watcher (the explanation float fills in from them; each report's `message` is the
+--- whole text so far). What reaches vim.lsp.status(), and so the statusline, is a short
+--- summary instead of the streamed text.
+---
+--- window/showMessage: while a plugin command runs, the server's messages are held; when
+--- it ends, those repeating what the plugin already showed (its error, its notes) are
+--- dropped and the rest shown.
+local M = {}
+
+--- token -> function(value: table)
+--- @type table<string|integer, fun(value: table)>
+M.watchers = {}
+
+--- client id -> { active = integer, messages = table[], shown = string[] }
+--- @type table<integer, { active: integer, messages: table[], shown: string[] }>
+local held = {}
+
+--- The short form of a progress message for the statusline.
+--- @param message string
+--- @return string
+function M.summary(message)
+  local lines = select(2, message:gsub("\n", "\n")) + 1
+  if lines > 1 then
+    return ("%d lines so far"):format(lines)
+  end
+  if vim.fn.strchars(message) > 60 then
+    return "…" .. vim.fn.strcharpart(message, vim.fn.strchars(message) - 59)
+  end
+  return message
+end
+
+--- Per-client $/progress handler.
+--- @type lsp.Handler
+function M.progress(err, params, ctx, config)
+  local value = type(params) == "table" and params.value or nil
+  if type(value) == "table" then
+    local watcher = M.watchers[params.token]
+    if watcher then
+      local ok, problem = pcall(watcher, value)
+      if not ok then
+        vim.notify("qwen-lsp: " .. tostring(problem), vim.log.levels.ERROR)
+      end
+    end
+    if type(value.message) == "string" then
+      params = { token = params.token,
+                 value = vim.tbl_extend("force", value, { message = M.summary(value.message) }) }
+    end
+  end
+  return vim.lsp.handlers["$/progress"](err, params, ctx, config)
+end
+
+--- Per-client window/showMessage handler.
+--- @type lsp.Handler
+function M.show_message(err, params, ctx, config)
+  local state = held[ctx.client_id]
+  if state and state.active > 0 then
+    table.insert(state.messages, { err, params, ctx, config })
+    return vim.NIL
+  end
+  return vim.lsp.handlers["window/showMessage"](err, params, ctx, config)
+end
+
+--- A plugin request on this client started: hold its messages.
+--- @param client_id integer
+function M.hold(client_id)
+  local state = held[client_id] or { active = 0, messages = {}, shown = {} }
+  state.active = state.active + 1
+  held[client_id] = state
+end
+
+--- A plugin request on this client ended, having shown `shown` (texts the server's
+--- messages may repeat). Once none runs, the held messages that say something else are
+--- shown.
+--- @param client_id integer
+--- @param shown string[]
+function M.release(client_id, shown)
+  local state = held[client_id]
+  if not state then
+    return
+  end
+  vim.list_extend(state.shown, shown)
+  state.active = state.active - 1
+  if state.active > 0 then
+    return
+  end
+  held[client_id] = nil
+  for _, entry in ipairs(state.messages) do
+    local message = type(entry[2]) == "table" and entry[2].message or nil
+    local repeated = false
+    for _, text in ipairs(state.shown) do
+      if type(message) == "string" and text ~= "" and message:find(text, 1, true) then
+        repeated = true
+        break
+      end
+    end
+    if not repeated then
+      vim.lsp.handlers["window/showMessage"](unpack(entry, 1, 4))
+    end
+  end
+end
+
+return M
