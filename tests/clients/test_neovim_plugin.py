@@ -148,7 +148,8 @@ def test_plugin_sets_up_the_server_lists_actions_sends_ranges_and_converts_to_as
     first, last = (harness.line_of(SOURCE, 'name = order["name"]'),
                    harness.line_of(SOURCE, "total = qty * price"))
     seen, source = _session(
-        tmp_path, model_path, ["attach", "actions", "ranges", "async", "stop"],
+        tmp_path, model_path, ["attach", "actions", "ranges", "async_error", "async", "stop"],
+        async_error_cursor=harness.cursor(SOURCE, "total = 0.0")[0],
         select_from=line_start + len(end_line[:end_line.index("text.upper()")].encode()) + 1,
         select_to=line_start + len(end_line[:end_line.rindex("☕")].encode()) + 1,
         lines=[first + 1, last + 1])
@@ -184,7 +185,18 @@ def test_plugin_sets_up_the_server_lists_actions_sends_ranges_and_converts_to_as
         "start": {"line": first, "character": 0},
         "end": {"line": last, "character": len(SOURCE.splitlines()[last].encode())},
     }, lines["range"]
+    assert ranges["in_float"], "the explanation window did not take the cursor"
     assert ranges["windows_after"] == 1, "a cancelled explanation left its window open"
+    cancelled = [n for n in seen["notifications"] if n["message"] == "qwen-lsp: explain cancelled"]
+    assert len(cancelled) == 2, seen["notifications"]  # :QwenCancel, then q in the window
+
+    # a refusal (basket_total is already async): one error message, nothing changed
+    step = seen["steps"]["async_error"]
+    assert step["err"]["code"] == -32803 and "async" in step["err"]["message"], step["err"]
+    assert [(n["level"], n["message"]) for n in step["notifications"]] == [
+        (ERROR, step["err"]["message"])], step["notifications"]
+    assert not step["messages"], step["messages"]
+    assert step["buffer"] == SOURCE.splitlines()
 
     # :QwenAsync at a cursor after non-ASCII text: the function under the cursor
     step = seen["steps"]["async"]
@@ -215,7 +227,7 @@ def test_plugin_sets_up_the_server_lists_actions_sends_ranges_and_converts_to_as
 
 
 def test_plugin_explains_in_a_float_that_fills_in_as_it_streams(tmp_path, model_path):
-    seen, _ = _session(tmp_path, model_path, ["attach", "explain", "stop"])
+    seen, _ = _session(tmp_path, model_path, ["attach", "explain", "code_action_explain", "stop"])
     step = seen["steps"]["explain"]
 
     # the function under the cursor, with the plugin's own progress token
@@ -259,6 +271,16 @@ def test_plugin_explains_in_a_float_that_fills_in_as_it_streams(tmp_path, model_
     assert not seen["shown_documents"], seen["shown_documents"]
     # q closed it, and the cursor is back in the source
     assert step["after_q"] == {"open": False, "current_is_source": True}
+
+    # "Ask AI to explain" chosen from the code-action menu goes through the plugin as
+    # well: its own token, the action's argument, the answer (now cached) in the window
+    step = seen["steps"]["code_action_explain"]
+    assert not step.get("err"), step.get("err")
+    assert step["sent"]["arguments"] == [step["action_argument"]]
+    assert step["sent"]["workDoneToken"] not in (None, token)
+    assert step["result"]["cached"] is True and step["result"]["markdown"] == markdown
+    assert step["float"] == {"floating": True, "state": "done", "text": markdown}
+    assert not seen["shown_documents"], seen["shown_documents"]
 
 
 def test_plugin_cancels_a_refactor_midway_and_the_server_goes_idle(tmp_path, model_path):

@@ -239,8 +239,10 @@ function steps.ranges()
   to_source()
   vim.cmd(("%d,%dQwenExplain"):format(spec.lines[1], spec.lines[2]))
   record.lines = last_command("qwenLsp.explain").params
-  vim.cmd("QwenCancel")
-  wait_for("the cancelled lines request to be answered", spec.request_timeout_ms,
+  -- this one is cancelled by closing its window with q (the cursor is in it)
+  record.in_float = vim.b.qwen_lsp_explanation ~= nil
+  vim.cmd.normal("q")
+  wait_for("the request closed with q to be answered", spec.request_timeout_ms,
            function() return notified("explain cancelled", since) ~= nil end)
   record.windows_after = #api.nvim_list_wins()
   out.steps.ranges = record
@@ -265,6 +267,26 @@ function steps.async()
     notification = notified("convert to async", since),
   }
   out.timings_ms.converted = elapsed_ms()
+end
+
+-- A command the server refuses (basket_total is async already): one error, from the
+-- plugin; the server's window/showMessage of the same text is not shown twice.
+function steps.async_error()
+  local since = #out.notifications
+  local messages = #out.messages
+  to_source(spec.async_error_cursor)
+  vim.cmd("QwenAsync")
+  local entry = last_command("qwenLsp.convertToAsync")
+  wait_for("the refusal of qwenLsp.convertToAsync", spec.request_timeout_ms, function()
+    return entry.answered_ms ~= nil
+  end)
+  vim.wait(100)
+  out.steps.async_error = {
+    err = entry.err,
+    notifications = vim.list_slice(out.notifications, since + 1),
+    messages = vim.list_slice(out.messages, messages + 1),
+    buffer = buffer_lines(),
+  }
 end
 
 function steps.explain()
@@ -298,6 +320,41 @@ function steps.explain()
                      current_is_source = api.nvim_get_current_win() == win }
   out.steps.explain = record
   out.timings_ms.explained = elapsed_ms()
+end
+
+-- "Ask AI to explain" chosen from the code actions, run as vim.lsp.buf.code_action()
+-- runs a command (client:exec_cmd): the plugin's handler takes it.
+function steps.code_action_explain()
+  to_source(spec.explain_cursor)
+  local params = vim.lsp.util.make_range_params(win, client.offset_encoding)
+  params.context = { diagnostics = {}, triggerKind = 1 }
+  local response = assert(client:request_sync("textDocument/codeAction", params,
+                                              spec.request_timeout_ms, buf))
+  local chosen
+  for _, action in ipairs(response.result or {}) do
+    if action.title == "Ask AI to explain" then
+      chosen = action
+    end
+  end
+  assert(chosen, "no \"Ask AI to explain\" among the code actions")
+  local before = #out.requests
+  client:exec_cmd(chosen.command, { bufnr = buf })
+  local entry = last_command("qwenLsp.explain")
+  assert(#out.requests > before, "choosing the action sent no request")
+  wait_for("the answer to the code action's qwenLsp.explain", spec.explain_timeout_ms,
+           function() return entry.answered_ms ~= nil end)
+  vim.wait(50)
+  local view = explanation_window()
+  out.steps.code_action_explain = {
+    action_argument = chosen.command.arguments[1],
+    sent = entry.params,
+    result = entry.result,
+    err = entry.err,
+    float = view and { floating = view.floating, state = view.state, text = view.text } or nil,
+  }
+  if view then
+    api.nvim_win_close(view.win, true)
+  end
 end
 
 function steps.cancel()

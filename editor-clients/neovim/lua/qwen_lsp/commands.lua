@@ -108,9 +108,13 @@ end
 --- @param result table?
 local function finish(request, err, result)
   if request.cancelled then
-    -- the answer came after all (it was sent before the cancel arrived): not applied
-    -- by us; for a rewrite the server applied it before answering
+    -- the answer crossed the cancel: an explanation is dropped, but a rewrite may have
+    -- been applied already (the server sends the edit before it answers)
     forget(request, {})
+    if not err and type(result) == "table" and result.applied then
+      notify(("qwen-lsp: the %s was applied before the cancel arrived (undo with u)")
+             :format(NAMES[request.action]), vim.log.levels.WARN)
+    end
     return
   end
   if err then
@@ -169,18 +173,13 @@ local function watcher(request)
   end
 end
 
---- Run a server command on the current buffer.
+--- Send a server command for a buffer, with the plugin's progress token; an
+--- explanation opens a window at the cursor that fills in as it streams.
 --- @param action "explain"|"refactor"|"async"
---- @param o vim.api.keyset.create_user_command.command_args?
-function M.run(action, o)
-  local bufnr = api.nvim_get_current_buf()
-  local client = M.client_for(bufnr)
-  if not client then
-    notify(("qwen-lsp: no qwen_lsp server is attached to this buffer (filetype %q): "
-            .. "call require(\"qwen_lsp\").setup(), and see :checkhealth qwen_lsp")
-           :format(vim.bo[bufnr].filetype), vim.log.levels.ERROR)
-    return
-  end
+--- @param client vim.lsp.Client
+--- @param bufnr integer
+--- @param argument table {textDocument = {uri, version?}, range}
+function M.send(action, client, bufnr, argument)
   local options = require("qwen_lsp").options or require("qwen_lsp").resolve()
   counter = counter + 1
   --- @type qwen_lsp.Request
@@ -192,12 +191,10 @@ function M.run(action, o)
     cancelled = false,
     started = vim.uv.hrtime(),
   }
-  local argument = {
-    textDocument = { uri = vim.uri_from_bufnr(bufnr), version = vim.lsp.util.buf_versions[bufnr] },
-    range = M.range(bufnr, client.offset_encoding, o),
-  }
   if action == "explain" then
-    request.view = float.open("Qwen: explain", options.float)
+    request.view = float.open("Qwen: explain", options.float, function()
+      M.cancel_request(request)
+    end)
   end
   handlers.watchers[request.token] = watcher(request)
   handlers.hold(client.id)
@@ -217,16 +214,62 @@ function M.run(action, o)
   M.active[key(client.id, id)] = request
 end
 
---- Cancel every running request ($/cancelRequest). The server stops the model and
---- answers RequestCancelled; nothing is applied.
+--- Run a server command on the current buffer (the user commands).
+--- @param action "explain"|"refactor"|"async"
+--- @param o vim.api.keyset.create_user_command.command_args?
+function M.run(action, o)
+  local bufnr = api.nvim_get_current_buf()
+  local client = M.client_for(bufnr)
+  if not client then
+    notify(("qwen-lsp: no qwen_lsp server is attached to this buffer (filetype %q): "
+            .. "call require(\"qwen_lsp\").setup(), and see :checkhealth qwen_lsp")
+           :format(vim.bo[bufnr].filetype), vim.log.levels.ERROR)
+    return
+  end
+  M.send(action, client, bufnr, {
+    textDocument = { uri = vim.uri_from_bufnr(bufnr), version = vim.lsp.util.buf_versions[bufnr] },
+    range = M.range(bufnr, client.offset_encoding, o),
+  })
+end
+
+--- Client-side handlers of the server's commands, for vim.lsp.config's `commands`: a
+--- code action chosen in vim.lsp.buf.code_action() runs through the plugin too (its
+--- explanation window, notes and errors), with the action's own argument.
+--- @return table<string, fun(command: lsp.Command, ctx: table)>
+function M.code_action_handlers()
+  local result = {}
+  for action, command in pairs(M.COMMANDS) do
+    result[command] = function(cmd, ctx)
+      local client = vim.lsp.get_client_by_id(ctx.client_id)
+      local argument = type(cmd.arguments) == "table" and cmd.arguments[1] or nil
+      if client and type(argument) == "table" then
+        M.send(action, client, ctx.bufnr, argument)
+      end
+    end
+  end
+  return result
+end
+
+--- Cancel one request ($/cancelRequest), if it is still running.
+--- @param request qwen_lsp.Request
+--- @return boolean cancelled
+function M.cancel_request(request)
+  if request.cancelled or not request.id or not M.active[key(request.client.id, request.id)] then
+    return false
+  end
+  request.cancelled = true
+  request.client:cancel_request(request.id)
+  float.close(request.view)
+  return true
+end
+
+--- Cancel every running request. The server stops the model and answers
+--- RequestCancelled; nothing is applied.
 function M.cancel()
   local count = 0
   for _, request in pairs(M.active) do
-    if not request.cancelled then
-      request.cancelled = true
+    if M.cancel_request(request) then
       count = count + 1
-      request.client:cancel_request(request.id)
-      float.close(request.view)
     end
   end
   if count == 0 then

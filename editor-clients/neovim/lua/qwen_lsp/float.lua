@@ -40,11 +40,13 @@ local function fit(view)
   api.nvim_win_set_config(view.win, { height = math.max(1, math.min(height, view.max_height)) })
 end
 
---- Open an empty explanation window at the cursor of the current window.
+--- Open an empty explanation window at the cursor of the current window. `q` closes it
+--- and calls on_close (the plugin cancels an explanation still being written).
 --- @param title string
 --- @param opts qwen_lsp.FloatOptions
+--- @param on_close fun()?
 --- @return qwen_lsp.View
-function M.open(title, opts)
+function M.open(title, opts, on_close)
   M.close()
   local buf = api.nvim_create_buf(false, true)
   vim.bo[buf].bufhidden = "wipe"
@@ -65,6 +67,9 @@ function M.open(title, opts)
   pcall(vim.treesitter.start, buf, "markdown")
   vim.keymap.set("n", "q", function()
     M.close()
+    if on_close then
+      on_close()
+    end
   end, { buffer = buf, nowait = true, desc = "Close the qwen-lsp explanation" })
   current = { buf = buf, win = win, max_height = max_height, title = title }
   M.set_text(current, "_Thinking…_", "waiting")

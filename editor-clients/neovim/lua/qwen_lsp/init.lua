@@ -96,6 +96,7 @@ function M.lsp_config(options)
       ["$/progress"] = handlers.progress,
       ["window/showMessage"] = handlers.show_message,
     },
+    commands = require("qwen_lsp.commands").code_action_handlers(),
   })
 end
 
