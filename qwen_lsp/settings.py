@@ -1,9 +1,13 @@
 """The server's settings: one typed object, validated, with readable problems.
 
 Keys are exactly those of the public interface (camelCase, section ``qwenLsp``).
-``cache.*`` keys may come nested (``{"cache": {"enabled": false}}``) or dotted
-(``{"cache.enabled": false}``), as VS Code sends either. A bad value never stops
-the server: it is reported and the default is used for that key.
+``cache.*`` and ``openai.*`` keys may come nested (``{"cache": {"enabled": false}}``)
+or dotted (``{"cache.enabled": false}``), as VS Code sends either. A bad value never
+stops the server: it is reported and the default is used for that key.
+
+The API key of the team backend is never a setting: ``openai.apiKeyEnv`` names the
+environment variable that holds it, and no message here repeats a value given for
+it (a key pasted there by mistake must not end up on the screen or in a log).
 """
 
 from __future__ import annotations
@@ -11,9 +15,11 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import psutil
 
@@ -43,6 +49,12 @@ class Settings:
     prompts_directory: str = ""
     max_span_lines: int = 400
     max_file_bytes: int = 5_000_000
+    prefill: str = "idle"
+    backend: str = "embedded"
+    openai_base_url: str = ""
+    openai_model: str = ""
+    openai_api_key_env: str = "QWEN_LSP_API_KEY"
+    openai_timeout_seconds: float = 60.0
 
 
 @dataclass(frozen=True)
@@ -70,6 +82,7 @@ class _Key:
     kind: type
     check: Callable[[Any], bool] | None = None
     valid: str = ""  # what a valid value is; derived from a _Range check when empty
+    echo: bool = True  # whether a rejected value may be repeated in the message
 
     @property
     def description(self) -> str:
@@ -78,6 +91,14 @@ class _Key:
         return self.valid
 
 
+def _http_url(value: str) -> bool:
+    if value == "":
+        return True
+    parts = urlsplit(value.strip())
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _BOOL = "true or false"
 _KEYS: dict[str, _Key] = {
     "modelPath": _Key("model_path", str, valid='a path to a .gguf file, or ""'),
@@ -96,7 +117,23 @@ _KEYS: dict[str, _Key] = {
     "promptsDirectory": _Key("prompts_directory", str, valid='a directory path, or ""'),
     "maxSpanLines": _Key("max_span_lines", int, _Range(1, 100_000)),
     "maxFileBytes": _Key("max_file_bytes", int, _Range(1_000, 1_000_000_000)),
+    "prefill": _Key("prefill", str, lambda v: v in ("idle", "menu", "off"),
+                    '"idle", "menu" or "off"'),
+    "backend": _Key("backend", str, lambda v: v in ("embedded", "openai"),
+                    '"embedded" or "openai"'),
+    "openai.baseUrl": _Key("openai_base_url", str, _http_url,
+                           'an http:// or https:// URL such as "http://gpu-box:8000/v1", or ""'),
+    "openai.model": _Key("openai_model", str, lambda v: len(v) <= 512,
+                         'a model id the server lists, or "" for the first one'),
+    "openai.apiKeyEnv": _Key("openai_api_key_env", str,
+                             lambda v: _ENV_NAME.fullmatch(v) is not None,
+                             "the NAME of an environment variable holding the key, such as "
+                             "QWEN_LSP_API_KEY (never the key itself)", echo=False),
+    "openai.timeoutSeconds": _Key("openai_timeout_seconds", float, _Range(1, 3600)),
 }
+_NESTED = ("cache", "openai")
+# Keys that look like a place for a secret: refused with a hint, their value never shown.
+_SECRET_KEYS = ("openai.apiKey", "openai.key", "openai.token", "apiKey")
 
 PUBLIC_KEYS = tuple(_KEYS)
 
@@ -104,9 +141,9 @@ PUBLIC_KEYS = tuple(_KEYS)
 def _flatten(raw: dict[str, Any]) -> dict[str, Any]:
     flat: dict[str, Any] = {}
     for key, value in raw.items():
-        if key == "cache" and isinstance(value, dict):
+        if key in _NESTED and isinstance(value, dict):
             for sub, sub_value in value.items():
-                flat[f"cache.{sub}"] = sub_value
+                flat[f"{key}.{sub}"] = sub_value
         else:
             flat[key] = value
     return flat
@@ -153,6 +190,12 @@ def parse_settings(raw: Any, base: Settings | None = None) -> tuple[Settings, li
     problems: list[str] = []
     for key, value in _flatten(raw).items():
         spec = _KEYS.get(key)
+        if spec is None and key in _SECRET_KEYS:
+            problems.append(f"setting qwenLsp.{key} is ignored: an API key is never read from "
+                            "the settings. Put it in an environment variable and give that "
+                            "variable's name in qwenLsp.openai.apiKeyEnv (default "
+                            f"{defaults.openai_api_key_env})")
+            continue
         if spec is None:  # another tool's key, or a typo: logged, not shown
             log.warning("unknown setting qwenLsp.%s ignored; known settings: %s", key,
                         ", ".join(PUBLIC_KEYS))
@@ -166,7 +209,8 @@ def parse_settings(raw: Any, base: Settings | None = None) -> tuple[Settings, li
                 raise ValueError
         except (TypeError, ValueError):
             default = getattr(defaults, spec.attr)
-            problems.append(f"setting qwenLsp.{key} = {value!r} is not valid (expected "
+            given = f" = {value!r}" if spec.echo else ""
+            problems.append(f"setting qwenLsp.{key}{given} is not valid (expected "
                             f"{spec.description}); using the default {default!r}")
             changes[spec.attr] = default
             continue
