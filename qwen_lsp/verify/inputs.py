@@ -294,14 +294,14 @@ def _text(alphabet: str) -> st.SearchStrategy:
 
 
 class _Strategies:
-    def __init__(self, numbers: list, strings: list) -> None:
+    def __init__(self, numbers: list, strings: list, *, special_floats: bool = True) -> None:
         ints = st.integers(-1000, 1000)
         if numbers:
             ints = st.one_of(ints, st.sampled_from([n for n in numbers if isinstance(n, int)]
                                                    or [0]))
         self.int = ints
         self.float = st.floats(-1e6, 1e6) | st.sampled_from(
-            [0.0, -0.0, 0.5, float("inf"), float("nan")])
+            [0.0, -0.0, 0.5, *([float("inf"), float("nan")] if special_floats else [])])
         self.text = st.one_of(_text(_ALPHABET), _text("ab ,.-_:1A\n\t"),
                               *([st.sampled_from(strings)] if strings else []))
         self.strings = strings
@@ -450,6 +450,17 @@ def generated_cases(function: ast.FunctionDef | ast.AsyncFunctionDef, skip: int,
     extra = None
     if args.vararg is not None:
         extra = st.lists(_param_strategy(args.vararg, None, hints, s), max_size=3)
+    return draw_cases(params, extra, count)
+
+
+Param = tuple  # (name, strategy, has a default, keyword-only)
+
+
+def draw_cases(params: list[Param], extra: st.SearchStrategy | None, count: int, *,
+               by_keyword: bool = True) -> list[Case]:
+    """`count` argument lists (deterministic): a parameter with a default is sometimes left
+    out (later ones then go by keyword, or, without keywords, are left out too), `extra`
+    draws the values of a `*args`."""
 
     @st.composite
     def case(draw: Any) -> tuple[tuple, dict]:
@@ -459,6 +470,8 @@ def generated_cases(function: ast.FunctionDef | ast.AsyncFunctionDef, skip: int,
         for name, strategy, has_default, keyword_only in params:
             if has_default and draw(st.booleans()):
                 skipped = True
+                if not by_keyword:
+                    break
                 continue
             value = draw(strategy)
             if keyword_only or skipped:

@@ -1,0 +1,339 @@
+// The child process of a JavaScript behaviour check (see javascript.py).
+//
+// Reads one JSON job on stdin; defines the original and the rewrite in two separate `vm`
+// contexts that hold nothing but the language's own globals (no require, process, fetch,
+// timers: the code cannot reach the outside world from there); runs both on the same
+// inputs with a timeout per call; compares results (deep, floats with a tolerance),
+// throw-vs-throw and what each did to its arguments. Writes one JSON object per line,
+// in the same format as _child.py.
+'use strict';
+
+const vm = require('node:vm');
+
+const REL_TOL = 1e-9;
+const ABS_TOL = 1e-12;
+
+function emit(fields) {
+  process.stdout.write(JSON.stringify(fields) + '\n');
+}
+
+// Runs inside each context: revives the inputs, calls, and encodes the outcome as a
+// JSON-safe tree (tags for undefined, NaN, infinities, functions, Maps, Sets, cycles).
+const RUNTIME = `
+(function () {
+  const MAX_ITEMS = %MAX_ITEMS%;
+  function revive(v) {
+    if (Array.isArray(v)) return v.map(revive);
+    if (v && typeof v === 'object') {
+      if ('$float' in v) return Number(v.$float);
+      if ('$undefined' in v) return undefined;
+      const o = {};
+      for (const k of Object.keys(v)) o[k] = revive(v[k]);
+      return o;
+    }
+    return v;
+  }
+  function encode(v, seen) {
+    if (v === undefined) return {$: 'undefined'};
+    if (typeof v === 'number') {
+      if (Number.isNaN(v)) return {$: 'NaN'};
+      if (!Number.isFinite(v)) return {$: v > 0 ? 'Infinity' : '-Infinity'};
+      return v;
+    }
+    if (typeof v === 'bigint') return {$: 'bigint', v: String(v)};
+    if (typeof v === 'symbol') return {$: 'symbol', v: String(v)};
+    if (typeof v === 'function') return {$: 'function'};
+    if (v === null || typeof v !== 'object') return v;
+    if (seen.has(v)) return {$: 'cycle'};
+    seen.add(v);
+    try {
+      if (Array.isArray(v)) return v.map((x) => encode(x, seen));
+      if (v instanceof Map) return {$: 'Map', v: [...v].map((e) => encode(e, seen))};
+      if (v instanceof Set) return {$: 'Set', v: [...v].map((x) => encode(x, seen))};
+      if (v instanceof Date) return {$: 'Date', v: String(v.getTime())};
+      if (v instanceof RegExp) return {$: 'RegExp', v: String(v)};
+      if (v instanceof Error) return {$: 'Error', v: v.name + ': ' + v.message};
+      const o = {};
+      for (const k of Object.keys(v)) o[k] = encode(v[k], seen);
+      return {$: 'object', v: o};
+    } finally {
+      seen.delete(v);
+    }
+  }
+  function isIterator(v) {
+    return v !== null && typeof v === 'object' && typeof v.next === 'function' &&
+      typeof v[Symbol.iterator] === 'function' && !Array.isArray(v);
+  }
+  function runAll(fn, texts, until) {
+    const out = [];
+    for (const text of texts) {
+      if (Date.now() > until) break;
+      const start = Date.now();
+      const outcome = JSON.parse(run(fn, text));
+      outcome.ms = Date.now() - start;
+      out.push(outcome);
+    }
+    return JSON.stringify(out);
+  }
+  function run(fn, text) {
+    const args = revive(JSON.parse(text));
+    let value;
+    try {
+      value = fn.apply(undefined, args);
+      if (isIterator(value)) {
+        const items = [];
+        for (const item of value) {
+          if (items.length >= MAX_ITEMS) break;
+          items.push(item);
+        }
+        value = {$: 'iterator', v: encode(items, new Set())};
+        return JSON.stringify({kind: 'ok', value, args: encode(args, new Set())});
+      }
+      if (value && typeof value.then === 'function') {
+        return JSON.stringify({kind: 'async'});
+      }
+    } catch (error) {
+      let text;
+      try {
+        text = (error && error.name ? error.name + ': ' + error.message : String(error));
+      } catch (e) {
+        text = 'an exception';
+      }
+      return JSON.stringify({kind: 'throw', error: text.split('\\n')[0].slice(0, 160)});
+    }
+    return JSON.stringify({kind: 'ok', value: encode(value, new Set()),
+                           args: encode(args, new Set())});
+  }
+  return {run, runAll};
+})()
+`;
+
+function same(a, b) {
+  if (typeof a === 'number' && typeof b === 'number') {
+    if (a === b) return true;
+    return Math.abs(a - b) <= Math.max(REL_TOL * Math.max(Math.abs(a), Math.abs(b)), ABS_TOL);
+  }
+  if (Array.isArray(a) || Array.isArray(b)) {
+    return Array.isArray(a) && Array.isArray(b) && a.length === b.length &&
+      a.every((x, i) => same(x, b[i]));
+  }
+  if (a && b && typeof a === 'object' && typeof b === 'object') {
+    if (a.$ === 'function' && b.$ === 'function') throw new Error('incomparable');
+    const ka = Object.keys(a).sort();
+    const kb = Object.keys(b).sort();
+    return same(ka, kb) && ka.every((k) => same(a[k], b[k]));
+  }
+  return a === b;
+}
+
+function show(v, depth = 0) {
+  if (depth > 3) return '…';
+  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? v.slice(0, 37) + '...' : v);
+  if (Array.isArray(v)) {
+    const items = v.slice(0, 6).map((x) => show(x, depth + 1));
+    if (v.length > 6) items.push('…');
+    return '[' + items.join(', ') + ']';
+  }
+  if (v && typeof v === 'object') {
+    switch (v.$) {
+      case 'undefined': case 'NaN': case 'Infinity': case '-Infinity': return v.$;
+      case 'function': return '[Function]';
+      case 'cycle': return '[Circular]';
+      case 'bigint': return v.v + 'n';
+      case 'iterator': return 'an iterator yielding ' + show(v.v, depth);
+      case 'Map': return 'Map(' + show(v.v, depth) + ')';
+      case 'Set': return 'Set(' + show(v.v, depth) + ')';
+      case 'object': {
+        const keys = Object.keys(v.v);
+        const parts = keys.slice(0, 4).map((k) => `${/^[A-Za-z_$][\w$]*$/.test(k) ? k : JSON.stringify(k)}: ${show(v.v[k], depth + 1)}`);
+        if (keys.length > 4) parts.push('…');
+        return '{' + parts.join(', ') + '}';
+      }
+      default: return v.$ + (v.v !== undefined ? '(' + v.v + ')' : '');
+    }
+  }
+  return String(v);
+}
+
+function describe(outcome, limit) {
+  if (outcome.kind === 'ok') {
+    return 'returns ' + show(outcome.value);
+  }
+  if (outcome.kind === 'throw') return 'throws ' + outcome.error;
+  return `does not finish within ${(limit / 1000).toFixed(2)} s`;
+}
+
+function inputText(name, args) {
+  return `${name}(${args.map((a) => show(encodeInput(a))).join(', ')})`;
+}
+
+function encodeInput(v) {
+  if (Array.isArray(v)) return v.map(encodeInput);
+  if (v && typeof v === 'object') {
+    if ('$float' in v) return {$: v.$float};
+    if ('$undefined' in v) return {$: 'undefined'};
+    const o = {};
+    for (const k of Object.keys(v)) o[k] = encodeInput(v[k]);
+    return {$: 'object', v: o};
+  }
+  return v;
+}
+
+function makeContext(job, code) {
+  const silent = {};
+  for (const k of ['log', 'info', 'warn', 'error', 'debug', 'trace', 'dir', 'table']) {
+    silent[k] = () => {};
+  }
+  const context = vm.createContext({console: silent}, {
+    codeGeneration: {strings: false, wasm: false},  // no eval / new Function inside
+    microtaskMode: 'afterEvaluate',
+  });
+  vm.runInContext(job.prelude + '\n' + code, context, {timeout: 1000, filename: 'function.js'});
+  const fn = vm.runInContext(job.name, context, {timeout: 100});
+  if (typeof fn !== 'function') throw new TypeError(`${job.name} is not a function`);
+  context.__runtime = vm.runInContext(RUNTIME.replace('%MAX_ITEMS%', String(job.max_items)),
+                                      context);
+  context.__fn = fn;
+  return {context};
+}
+
+function call(side, text, timeoutMs) {
+  const start = process.hrtime.bigint();
+  side.context.__input = text;
+  let outcome;
+  try {
+    outcome = JSON.parse(vm.runInContext('__runtime.run(__fn, __input)', side.context,
+                                         {timeout: Math.max(1, Math.round(timeoutMs))}));
+  } catch (error) {
+    if (error && error.code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') outcome = {kind: 'timeout'};
+    else outcome = {kind: 'throw', error: String(error).slice(0, 160)};
+  }
+  outcome.ms = Number(process.hrtime.bigint() - start) / 1e6;
+  return outcome;
+}
+
+// All inputs in one call into the context: a timeout per call costs node a watchdog
+// thread each time, which is most of the work for small functions. null if it timed out.
+function callAll(side, texts, until, timeoutMs) {
+  side.context.__inputs = texts;
+  side.context.__until = until;
+  try {
+    return JSON.parse(vm.runInContext('__runtime.runAll(__fn, __inputs, __until)',
+                                      side.context, {timeout: Math.max(1, Math.round(timeoutMs))}));
+  } catch (error) {
+    if (error && error.code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') return null;
+    throw error;
+  }
+}
+
+function main(job) {
+  let original;
+  let rewrite;
+  try {
+    original = makeContext(job, job.original);
+  } catch (error) {
+    emit({error: `the original cannot be defined here: ${error}`});
+    return;
+  }
+  try {
+    rewrite = makeContext(job, job.rewritten);
+  } catch (error) {
+    emit({diff: `the rewrite fails as soon as it is defined: ${error}`});
+    return;
+  }
+  const deadline = Date.now() + job.seconds * 1000;
+  const texts = job.cases.map(([args]) => JSON.stringify(args));
+  const counts = {cases: 0, raised: 0, generated: 0, generated_raised: 0, skipped: 0, slow: 0};
+  const state = {counts, firstError: null};
+  // Fast path: each side on all inputs at once; on a timeout, one input at a time.
+  const before = callAll(original, texts, deadline - (deadline - Date.now()) / 2,
+                         job.seconds * 1000);
+  if (before !== null) {
+    const totalMs = before.reduce((sum, a) => sum + a.ms, 0);
+    const limit = Math.max(200, 20 * totalMs + 50);
+    const after = callAll(rewrite, texts.slice(0, before.length), Infinity, limit);
+    if (after !== null) {
+      for (let index = 0; index < before.length; index++) {
+        if (compare(job, index, before[index], after[index], limit, state)) return;
+      }
+      emit({done: true, first_error: state.firstError, ...counts});
+      return;
+    }
+  }
+  for (let index = 0; index < job.cases.length; index++) {
+    if (Date.now() > deadline + 1000) break;
+    const shown = inputText(job.name, job.cases[index][0]);
+    emit({start: index, phase: 'original', call: shown});
+    const a = call(original, texts[index], job.case_timeout * 1000);
+    if (a.kind === 'timeout') {
+      counts.slow++;
+      continue;
+    }
+    const limit = Math.max(200, 20 * a.ms + 50);
+    emit({start: index, phase: 'rewrite', limit: limit / 1000, call: shown,
+          original: describe(a, limit)});
+    const b = call(rewrite, texts[index], limit);
+    if (compare(job, index, a, b, limit, state)) return;
+  }
+  emit({done: true, first_error: state.firstError, ...counts});
+}
+
+// Counts one input; emits the difference and returns true if there is one.
+function compare(job, index, a, b, limit, state) {
+  const [args, , source] = job.cases[index];
+  const counts = state.counts;
+  if (a.kind === 'async' || b.kind === 'async') {
+    emit({error: 'it returns a promise (asynchronous code is not run here)'});
+    return true;
+  }
+  let verdict = null;
+  try {
+    if (a.kind === 'throw' && b.kind === 'throw') {
+      verdict = null;
+    } else if (!(a.kind === 'ok' && b.kind === 'ok' && same(a.value, b.value))) {
+      verdict = `the original ${describe(a, limit)}; the rewrite ${describe(b, limit)}`;
+    } else if (!same(a.args, b.args)) {
+      const i = a.args.findIndex((x, k) => !same(x, b.args[k]));
+      const param = job.params[i] || `#${i + 1}`;
+      const initial = encodeInput(args[i]);
+      let change;
+      if (same(a.args[i], initial)) {
+        change = `the rewrite changes its argument \`${param}\` to ${show(b.args[i])} ` +
+          '(the original leaves it as it was)';
+      } else if (same(b.args[i], initial)) {
+        change = `the original changes its argument \`${param}\` to ` +
+          `${show(a.args[i])}; the rewrite leaves it as it was`;
+      } else {
+        change = `the original changes its argument \`${param}\` to ${show(a.args[i])}; ` +
+          `the rewrite changes it to ${show(b.args[i])}`;
+      }
+      verdict = `both ${describe(a, limit).replace(/^returns /, 'return ')}, but ${change}`;
+    }
+  } catch (error) {
+    counts.skipped++;
+    return false;
+  }
+  counts.cases++;
+  if (source === 'generated') counts.generated++;
+  if (a.kind === 'throw') {
+    counts.raised++;
+    state.firstError = state.firstError || a.error;
+    if (source === 'generated') counts.generated_raised++;
+  }
+  if (verdict !== null) {
+    emit({diff: `for ${inputText(job.name, args)} ${verdict}`, ...counts});
+    return true;
+  }
+  return false;
+}
+
+let input = '';
+process.stdin.setEncoding('utf8');
+process.stdin.on('data', (chunk) => { input += chunk; });
+process.stdin.on('end', () => {
+  try {
+    main(JSON.parse(input));
+  } catch (error) {
+    emit({error: `the check itself failed: ${error}`});
+  }
+});
