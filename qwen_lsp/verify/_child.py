@@ -233,7 +233,8 @@ class _Runner:
                 if verdict is None and a[0] == "ok" and b[0] == "ok":
                     changed = self.mutation(args_a, kwargs_a, args_b, kwargs_b, (args, kwargs))
                     if changed is not None:
-                        verdict = f"both {_describe(a, limit).replace('returns', 'return', 1)}, but {changed}"
+                        both = _describe(a, limit).replace("returns", "return", 1)
+                        verdict = f"both {both}, but {changed}"
             except _Incomparable:
                 counts["skipped"] += 1
                 continue
