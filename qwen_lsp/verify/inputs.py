@@ -139,13 +139,24 @@ class Hints:
     element: Hints | None = None                   # for iterables: what an item is
     small: bool = False                            # used as range()/repeat count
 
+    def merge(self, other: Hints) -> None:
+        self.kinds |= other.kinds
+        self.keys |= other.keys
+        self.element = self.element or other.element
+        self.small = self.small or other.small
+
 
 def _name_of(node: ast.AST) -> str | None:
     return node.id if isinstance(node, ast.Name) else None
 
 
-def body_hints(function: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, Hints]:
-    """What the body does with each name, as hints for inputs."""
+Function = ast.FunctionDef | ast.AsyncFunctionDef
+
+
+def body_hints(function: Function, helpers: dict[str, Function] | None = None,
+               depth: int = 0) -> dict[str, Hints]:
+    """What the body does with each name, as hints for inputs. A name passed on to one of
+    `helpers` (same-file functions) also gets what the helper does with its parameter."""
     hints: dict[str, Hints] = {}
 
     def hint(name: str | None) -> Hints | None:
@@ -173,6 +184,9 @@ def body_hints(function: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, Hi
                 if func.attr == "get" and node.args and isinstance(node.args[0], ast.Constant) \
                         and isinstance(node.args[0].value, str):
                     h.keys.add(node.args[0].value)
+            if isinstance(func, ast.Name) and helpers and func.id in helpers and depth < 3:
+                _pass_on(node, helpers[func.id], body_hints(helpers[func.id], helpers, depth + 1),
+                         hint)
             if isinstance(func, ast.Name):
                 for arg in node.args:
                     h = hint(_name_of(arg))
@@ -226,6 +240,17 @@ def body_hints(function: ast.FunctionDef | ast.AsyncFunctionDef) -> dict[str, Hi
         if item is not None and item is not hints[iterable_name]:
             hints[iterable_name].element = item
     return hints
+
+
+def _pass_on(call: ast.Call, helper: Function, helper_hints: dict[str, Hints],
+             hint: Any) -> None:
+    params = [a.arg for a in [*helper.args.posonlyargs, *helper.args.args]]
+    pairs = list(zip(params, call.args, strict=False)) + [
+        (k.arg, k.value) for k in call.keywords if k.arg]
+    for param, arg in pairs:
+        h = hint(_name_of(arg))
+        if h is not None and param in helper_hints:
+            h.merge(helper_hints[param])
 
 
 def _isinstance_kinds(node: ast.AST) -> set[str]:
@@ -428,14 +453,15 @@ def _default_strategy(default: ast.AST, s: _Strategies) -> st.SearchStrategy | N
 _COLLECT = threading.Lock()
 
 
-def generated_cases(function: ast.FunctionDef | ast.AsyncFunctionDef, skip: int,
-                    count: int) -> list[Case]:
-    """Up to `count` inputs for the parameters of `function` from the `skip`-th on."""
+def generated_cases(function: Function, skip: int, count: int,
+                    helpers: dict[str, Function] | None = None) -> list[Case]:
+    """Up to `count` inputs for the parameters of `function` from the `skip`-th on;
+    `helpers`: the file's functions, whose use of what they are passed counts too."""
     if count <= 0:
         return []
     numbers, strings = body_literals(function)
     s = _Strategies(numbers, strings)
-    hints = body_hints(function)
+    hints = body_hints(function, helpers)
     args = function.args
     positional = [*args.posonlyargs, *args.args]
     defaults: list[ast.AST | None] = [None] * (len(positional) - len(args.defaults)) + list(

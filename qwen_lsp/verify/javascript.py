@@ -484,7 +484,8 @@ def example_cases(module_root: Node, name: str) -> list[Case]:
     return cases
 
 
-def _body_hints(function: Node) -> dict[str, Hints]:
+def _body_hints(function: Node, helpers: dict[str, Node], depth: int = 0) -> dict[str, Hints]:
+    """As inputs.body_hints, for JavaScript."""
     hints: dict[str, Hints] = {}
 
     def hint(node: Node | None) -> Hints | None:
@@ -541,6 +542,9 @@ def _body_hints(function: Node) -> dict[str, Hints]:
                     h.kinds.add("str")
                 elif operator in ("===", "==", "!==", "!=") and other.type == "number":
                     h.kinds.add("number")
+        elif kind == "spread_element" and (h := hint(
+                node.named_children[0] if node.named_children else None)):
+            h.kinds.add("seq")
         elif kind == "unary_expression" and _text(node).startswith("typeof"):
             parent = node.parent
             h = hint(node.named_children[0] if node.named_children else None)
@@ -565,6 +569,14 @@ def _body_hints(function: Node) -> dict[str, Hints]:
             if function is None or arguments is None:
                 continue
             callee = _text(function)
+            if callee in helpers and depth < 3:
+                helper = _function_node(helpers[callee])
+                helper_hints = _body_hints(helper, helpers, depth + 1)
+                names = [p[0] for p in _params(helper)[0]]
+                for param, argument in zip(names, arguments.named_children, strict=False):
+                    h = hint(argument)
+                    if h is not None and param in helper_hints:
+                        h.merge(helper_hints[param])
             for argument in arguments.named_children:
                 h = hint(argument)
                 if h is None:
@@ -641,10 +653,11 @@ def _params(function: Node) -> tuple[list[tuple[str, Node | None, str]], bool]:
     return found, rest
 
 
-def _generated(function: Node, count: int) -> tuple[list[Case], list[str]]:
+def _generated(function: Node, count: int, helpers: dict[str, Node]) -> tuple[list[Case],
+                                                                           list[str]]:
     numbers, strings = _literals(function)
     s = _Strategies(numbers, strings, special_floats=False)
-    hints = _body_hints(function)
+    hints = _body_hints(function, helpers)
     params, rest = _params(function)
     specs = []
     for name, default, kind in params:
@@ -725,7 +738,7 @@ def _job(module_source: str, original: str, rewritten: str, name: str, max_cases
         resolver.check(declaration, {name}, "it" if which == "original" else "the rewrite")
     function = _function_node(declarations["original"])
     trusted = unique(example_cases(module_root, name) + _calls(module_root, name))[:max_cases]
-    generated, params = _generated(function, max_cases - len(trusted))
+    generated, params = _generated(function, max_cases - len(trusted), module.helpers)
     cases = []
     for case in unique(trusted + generated)[:max_cases]:
         try:

@@ -6,7 +6,7 @@ import pickle
 import time
 
 from .inputs import Case, docstrings_of, doctest_cases, file_call_cases, generated_cases, unique
-from .names import Plan, Unsafe, plan_python
+from .names import Plan, Unsafe, module_facts, plan_python
 from .report import BehaviourReport, unchecked
 from .sandbox import ChildResult, run_python_job
 
@@ -54,7 +54,8 @@ def _cases(plan: Plan, module_source: str, name: str, method: bool, max_cases: i
     trusted = unique(doctest_cases(docstrings_of(function, module_source), name, method)
                      + file_call_cases(module_source, name, method))
     trusted = [c for c in trusted if _pickles(c)][:max_cases]
-    generated = generated_cases(function, plan.params_from, max_cases - len(trusted))
+    helpers = module_facts(module_source).functions
+    generated = generated_cases(function, plan.params_from, max_cases - len(trusted), helpers)
     return unique(trusted + generated)[:max_cases]
 
 
