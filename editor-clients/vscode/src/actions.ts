@@ -24,6 +24,7 @@ import {
   nameFromProgressTitle,
   STATUS_COMMAND,
   type ActionId,
+  type CommandArgument,
   type ServerStatus,
 } from "./core/protocol";
 import { logError, logInfo } from "./common/logging";
@@ -63,9 +64,13 @@ export class ActionRunner implements vscode.Disposable {
       { command: STATUS_COMMAND, arguments: [] }) as ServerStatus;
   }
 
-  async run(id: ActionId): Promise<void> {
-    const editor = vscode.window.activeTextEditor;
-    if (editor === undefined) {
+  /**
+   * From the context menu, palette or a keybinding: on the active editor's selection. From
+   * a code action (the light bulb): on the server's own argument object.
+   */
+  async run(id: ActionId, given?: unknown): Promise<void> {
+    const target = this.target(given);
+    if (target === undefined) {
       void vscode.window.showInformationMessage("Qwen: open a file and put the cursor in a function first.");
       return;
     }
@@ -73,12 +78,11 @@ export class ActionRunner implements vscode.Disposable {
     if (client === undefined) {
       return;
     }
-    const document = editor.document;
-    const selection = editor.selection;
+    const { document, selection } = target;
     const argument = commandArgument(client.code2ProtocolConverter.asUri(document.uri), document.version,
       client.code2ProtocolConverter.asRange(selection));
-    const guess = selection.isEmpty ? definitionName(document.lineAt(selection.active.line).text) : undefined;
-    const name = guess ?? (selection.isEmpty ? "the code at the cursor" : "the selection");
+    // The server names its target (the enclosing function) in its progress; until then:
+    const name = selection.isEmpty ? "the code at the cursor" : "the selection";
     const source = new vscode.CancellationTokenSource();
     this.running.add(source);
     this.status.setInFlight(this.running.size);
@@ -93,6 +97,20 @@ export class ActionRunner implements vscode.Disposable {
       source.dispose();
       this.status.setInFlight(this.running.size);
     }
+  }
+
+  private target(given: unknown): { document: vscode.TextDocument; selection: vscode.Selection } | undefined {
+    const arg = given as Partial<CommandArgument> | undefined;
+    if (arg?.textDocument?.uri !== undefined && arg.range !== undefined) {
+      const uri = arg.textDocument.uri;
+      const document = vscode.workspace.textDocuments.find((d) => d.uri.toString() === vscode.Uri.parse(uri).toString());
+      if (document !== undefined) {
+        const { start, end } = arg.range;
+        return { document, selection: new vscode.Selection(start.line, start.character, end.line, end.character) };
+      }
+    }
+    const editor = vscode.window.activeTextEditor;
+    return editor === undefined ? undefined : { document: editor.document, selection: editor.selection };
   }
 
   private async client(): Promise<LanguageClient | undefined> {
@@ -119,7 +137,7 @@ export class ActionRunner implements vscode.Disposable {
       { command, arguments: [argument], workDoneToken: token }, source.token);
   }
 
-  private async explain(client: LanguageClient, argument: ReturnType<typeof commandArgument>, name: string,
+  private async explain(client: LanguageClient, argument: CommandArgument, name: string,
     source: vscode.CancellationTokenSource, document: vscode.TextDocument): Promise<void> {
     const panel = ExplanationPanel.show();
     panel.begin(name, () => source.cancel());
@@ -161,23 +179,27 @@ export class ActionRunner implements vscode.Disposable {
     }
   }
 
-  private async rewrite(client: LanguageClient, id: ActionId, argument: ReturnType<typeof commandArgument>,
+  private async rewrite(client: LanguageClient, id: ActionId, argument: CommandArgument,
     name: string, source: vscode.CancellationTokenSource): Promise<void> {
     const spec = ACTIONS[id];
     const token = `qwen-${id}-${randomUUID()}`;
     await vscode.window.withProgress({
       location: vscode.ProgressLocation.Notification,
-      title: `Qwen: ${spec.doing} ${name}`,
+      title: `Qwen: ${spec.doing}`,
       cancellable: true,
     }, async (progress, cancel) => {
       cancel.onCancellationRequested(() => source.cancel());
-      const reviewing = this.preview.onDidShowPreview((message) => progress.report({ message }));
+      let label = name;
+      const say = (message: string) => progress.report({ message: `${label}: ${message}` });
+      const reviewing = this.preview.onDidShowPreview(say);
       const reports = client.onProgress(WorkDoneProgress.type, token, (value: ProgressValue) => {
-        if (value.kind === "begin" && value.message) {
-          progress.report({ message: value.message });
+        if (value.kind === "begin") {
+          const named = nameFromProgressTitle(value.title);
+          label = named !== undefined ? `\`${named}\`` : label;
+          say(value.message ?? "working…");
         } else if (value.kind === "report" && value.message) {
           const lines = value.message.split("\n").length;
-          progress.report({ message: `writing… ${lines} ${lines === 1 ? "line" : "lines"}` });
+          say(`writing… ${lines} ${lines === 1 ? "line" : "lines"}`);
         }
       });
       try {

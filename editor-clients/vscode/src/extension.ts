@@ -26,9 +26,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     server,
     server.onDidChangeState((state) =>
       status.setClient({ client: state, inFlight: actions.inFlight, failure: server.failureReason })),
-    vscode.commands.registerCommand("qwenLsp.explain", () => actions.run("explain")),
-    vscode.commands.registerCommand("qwenLsp.refactor", () => actions.run("refactor")),
-    vscode.commands.registerCommand("qwenLsp.convertToAsync", () => actions.run("convertToAsync")),
+    vscode.commands.registerCommand("qwenLsp.explain", (arg?: unknown) => actions.run("explain", arg)),
+    vscode.commands.registerCommand("qwenLsp.refactor", (arg?: unknown) => actions.run("refactor", arg)),
+    vscode.commands.registerCommand("qwenLsp.convertToAsync", (arg?: unknown) => actions.run("convertToAsync", arg)),
     vscode.commands.registerCommand("qwenLsp.cancel", () => actions.cancelAll()),
     vscode.commands.registerCommand("qwenLsp.showOutput", () => showOutput()),
     vscode.commands.registerCommand("qwenLsp.restart", () => server.restart()),

@@ -8,11 +8,14 @@ import * as vscode from "vscode";
 import {
   CloseAction,
   ErrorAction,
+  ExecuteCommandRequest,
   LanguageClient,
   State,
   type LanguageClientOptions,
+  type DynamicFeature,
   type Middleware,
   type ServerOptions,
+  type StaticFeature,
 } from "vscode-languageclient/node";
 import { LANGUAGES } from "../core/protocol";
 import { INSTALL_INSTRUCTIONS, resolveServerCommand, type ServerCommand } from "../core/serverCommand";
@@ -30,8 +33,21 @@ export type ClientState = "starting" | "running" | "failed" | "stopped";
 const MAX_RESTARTS = 3;
 const RESTART_WINDOW_MS = 3 * 60 * 1000;
 
-/** A LanguageClient whose own error notifications become log lines: ours say what to do. */
+/**
+ * A LanguageClient whose own error notifications become log lines (ours say what to do),
+ * and that leaves the server's commands to this extension: `qwenLsp.explain` & co. are
+ * registered by the extension itself, so that a code action picked from the light bulb
+ * opens the same panel and preview as the context menu.
+ */
 class QuietLanguageClient extends LanguageClient {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  override registerFeature(feature: StaticFeature | DynamicFeature<any>): void {
+    if ("registrationType" in feature && feature.registrationType.method === ExecuteCommandRequest.method) {
+      return;
+    }
+    super.registerFeature(feature);
+  }
+
   override error(message: string, data?: unknown, _showNotification?: boolean | "force"): void {
     super.error(message, data, false);
   }

@@ -75,6 +75,7 @@ export class StatusBar implements vscode.Disposable {
     this.view = describeStatus(this.status, this.client);
     this.item.text = this.view.text;
     this.item.tooltip = this.view.tooltip;
+    this.item.accessibilityInformation = { label: `Qwen LSP: ${this.view.kind}`, role: "button" };
     this.item.backgroundColor = this.view.kind === "error"
       ? new vscode.ThemeColor("statusBarItem.errorBackground") : undefined;
   }

@@ -1,0 +1,249 @@
+// The VS Code end-to-end scenario: a real VS Code (code-server) in Debian's Chromium,
+// driven by Playwright as a person would use it, with the packaged extension and the real
+// qwen-lsp server and model behind it. tests/clients/test_vscode.py starts code-server,
+// runs this with a spec (JSON, argv[2]), and asserts on the JSON it writes.
+//
+// Steps: open shop.py; right-click in `shout` -> "Ask AI to explain" -> the panel streams
+// the explanation; right-click in `fetch_price` -> "Convert to async with AI" -> the diff
+// preview -> Accept -> save; right-click in `receipt_lines` -> "Refactor with AI" -> Cancel
+// while the model writes -> nothing applied. A screenshot after each step.
+import { createRequire } from "node:module";
+import * as fs from "node:fs";
+import * as path from "node:path";
+
+const spec = JSON.parse(fs.readFileSync(process.argv[2], "utf8"));
+const require = createRequire(path.join(spec.tools, "node_modules", "package.json"));
+const { chromium } = require("playwright-core");
+
+const result = { ok: false, steps: {}, screenshots: [], timings_ms: {}, log: [] };
+const began = Date.now();
+let currentStep = "start";
+let page;
+
+function note(message) {
+  result.log.push(`${((Date.now() - began) / 1000).toFixed(1)}s [${currentStep}] ${message}`);
+}
+
+function save() {
+  result.timings_ms.total = Date.now() - began;
+  fs.writeFileSync(spec.result, JSON.stringify(result, null, 2));
+}
+
+async function shot(page, name) {
+  const file = path.join(spec.screenshots, `vscode-${name}.png`);
+  await page.screenshot({ path: file });
+  result.screenshots.push(file);
+}
+
+async function step(name, fn) {
+  currentStep = name;
+  const t0 = Date.now();
+  note("begin");
+  await fn();
+  result.timings_ms[name] = Date.now() - t0;
+  note("end");
+  save();
+}
+
+async function until(what, fn, timeoutMs, intervalMs = 100) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await fn();
+    if (value) {
+      return value;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+/** The source editor's line that contains `text` (not the diff's, not another editor's). */
+function line(page, text) {
+  return page.locator(".editor-group-container.active .editor-instance .monaco-editor .view-line",
+    { hasText: text }).first();
+}
+
+async function contextMenu(page, lineText, item, screenshot) {
+  const target = line(page, lineText);
+  await target.waitFor({ state: "visible", timeout: 15000 });
+  // Right-click on the line's text, where a person would: inside the function.
+  const box = await target.boundingBox();
+  await page.mouse.click(box.x + 40, box.y + box.height / 2);
+  await page.mouse.click(box.x + 40, box.y + box.height / 2, { button: "right" });
+  const menuItem = page.locator(".context-view .monaco-menu .action-label", { hasText: item }).first();
+  await menuItem.waitFor({ state: "visible", timeout: 10000 });
+  const items = await page.locator(".context-view .monaco-menu .action-label").allInnerTexts();
+  if (screenshot) {
+    await shot(page, screenshot);
+  }
+  // VS Code ignores a click that comes right after the menu opened: hover first, as a hand would
+  await menuItem.hover();
+  await page.waitForTimeout(300);
+  await menuItem.click();
+  await menuItem.waitFor({ state: "detached", timeout: 5000 });
+  return items.map((t) => t.trim()).filter(Boolean);
+}
+
+/** The explanation webview's frame (webviews are nested iframes in VS Code). */
+async function panelFrame(page) {
+  for (const frame of page.frames()) {
+    try {
+      if (await frame.$("#content") && await frame.$("#stop")) {
+        return frame;
+      }
+    } catch {
+      // a frame navigating away
+    }
+  }
+  return undefined;
+}
+
+async function readPanel(frame) {
+  return frame.evaluate(() => ({
+    phase: document.body.dataset.phase,
+    title: document.getElementById("title")?.textContent ?? "",
+    text: document.getElementById("content")?.innerText ?? "",
+    html: document.getElementById("content")?.innerHTML ?? "",
+    note: document.getElementById("note")?.textContent ?? "",
+    cachedShown: !document.getElementById("cached")?.hidden,
+    stopShown: !document.getElementById("stop")?.hidden,
+    copyShown: !document.getElementById("copy")?.hidden,
+    csp: document.querySelector('meta[http-equiv="Content-Security-Policy"]')?.getAttribute("content") ?? "",
+  }));
+}
+
+async function notificationTexts(page) {
+  return page.locator(".notifications-toasts .notification-toast .notification-list-item-message").allInnerTexts();
+}
+
+async function main() {
+  const browser = await chromium.launch({
+    executablePath: spec.chromium,
+    headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+      "--disable-background-networking", "--disable-component-update", "--disable-sync",
+      "--disable-dev-shm-usage"],
+  });
+  try {
+    const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+    page = await context.newPage();
+    page.on("pageerror", (error) => note(`page error: ${error.message}`));
+
+    await step("workbench", async () => {
+      await page.goto(`${spec.url}/?folder=${encodeURIComponent(spec.workspace)}`);
+      await page.locator(".monaco-workbench").waitFor({ timeout: spec.workbench_timeout_ms });
+      const row = page.locator(".explorer-folders-view .monaco-list-row", { hasText: "shop.py" }).first();
+      await row.waitFor({ timeout: spec.workbench_timeout_ms });
+      await row.click();
+      await line(page, "def shout").waitFor({ timeout: 20000 });
+      // the extension activated on Python, started the server, and the model is loaded
+      const item = page.locator('.statusbar-item[aria-label^="Qwen LSP: "]').first();
+      const states = [];
+      await until("the status bar to say ready", async () => {
+        const label = await item.getAttribute("aria-label", { timeout: 1000 }).catch(() => null);
+        if (label && states[states.length - 1] !== label) {
+          states.push(label);
+        }
+        if (label === "Qwen LSP: error") {
+          throw new Error(`the status bar says error; notifications: ${await notificationTexts(page)}`);
+        }
+        return label === "Qwen LSP: ready";
+      }, spec.ready_timeout_ms, 200);
+      result.steps.workbench = { states };
+    });
+
+    await step("explain", async () => {
+      const menu = await contextMenu(page, 'return "¡" + text.upper()', "Ask AI to explain", "context-menu");
+      const seen = { phases: [], lengths: [] };
+      const frame = await until("the explanation panel", () => panelFrame(page), 20000);
+      const final = await until("the explanation to finish", async () => {
+        const state = await readPanel(frame);
+        if (seen.phases[seen.phases.length - 1] !== state.phase) {
+          seen.phases.push(state.phase);
+        }
+        if (state.phase === "streaming") {
+          seen.lengths.push(state.text.length);
+        }
+        return state.phase !== "waiting" && state.phase !== "streaming" ? state : undefined;
+      }, spec.explain_timeout_ms, 50);
+      const tabs = await page.locator(".tab .label-name").allInnerTexts();
+      await shot(page, "explain-panel");
+      result.steps.explain = { menu, ...seen, final, tabs };
+    });
+
+    await step("async", async () => {
+      // back to the source editor (the panel is beside it)
+      await page.locator(".tab", { hasText: "shop.py" }).first().click();
+      const menu = await contextMenu(page, "time.sleep(delay)", "Convert to async with AI");
+      const accept = page.locator(".notifications-toasts .notification-toast .monaco-button", { hasText: "Accept" });
+      await accept.first().waitFor({ timeout: spec.async_timeout_ms });
+      const diff = page.locator(".monaco-diff-editor");
+      await diff.first().waitFor({ timeout: 10000 });
+      await page.waitForTimeout(500); // the diff renders its decorations
+      const messages = await notificationTexts(page);
+      const diffTitle = (await page.locator(".tab.active .label-name").first().innerText()).trim();
+      // what the diff shows (both sides, inline or side by side)
+      const shown = (await diff.first().innerText()).replace(/\u00a0/g, " ");
+      await shot(page, "refactor-preview");
+      await accept.first().click();
+      await diff.first().waitFor({ state: "detached", timeout: 10000 });
+      await line(page, "async def fetch_price").waitFor({ timeout: 10000 });
+      await line(page, "await asyncio.sleep").click();
+      await page.keyboard.press("Control+s");
+      const onDisk = await until("the saved file", () => {
+        const text = fs.readFileSync(spec.file, "utf8");
+        return text.includes("async def fetch_price") ? text : undefined;
+      }, 10000);
+      await page.waitForTimeout(700); // the server's note about sync callers
+      const after = await notificationTexts(page);
+      await shot(page, "async-applied");
+      result.steps.async = { menu, messages, diffTitle, previewText: shown, after, onDisk };
+      // dismiss the toasts so that the next step's notification is the only one
+      await page.keyboard.press("Escape");
+    });
+
+    await step("refactor_stop", async () => {
+      const before = fs.readFileSync(spec.file, "utf8");
+      const menu = await contextMenu(page, "def receipt_lines", "Refactor with AI");
+      const toast = page.locator(".notifications-toasts .notification-toast", { hasText: "Refactoring" }).first();
+      await toast.waitFor({ timeout: 15000 });
+      // Stop while the model is writing: the progress says how far it got.
+      const writing = await until("the model to start writing", async () => {
+        const text = await toast.innerText().catch(() => "");
+        return /writing… \d+ line/.test(text) ? text : undefined;
+      }, spec.refactor_timeout_ms, 50);
+      await shot(page, "refactor-stopping");
+      await toast.locator(".monaco-button", { hasText: "Cancel" }).first().click();
+      const stoppedAt = Date.now();
+      await toast.waitFor({ state: "detached", timeout: 10000 });
+      // for a few seconds: no preview opens, the file stays as it was
+      await page.waitForTimeout(3000);
+      const previews = await page.locator(".monaco-diff-editor").count();
+      const accepts = await page.locator(".notifications-toasts .monaco-button", { hasText: "Accept" }).count();
+      const dirty = await page.locator(".tab.dirty", { hasText: "shop.py" }).count();
+      await shot(page, "refactor-stopped");
+      result.steps.refactor_stop = {
+        menu, writing: writing.split("\n").filter(Boolean), closedAfterMs: Date.now() - stoppedAt - 3000,
+        previews, accepts, dirty, unchanged: fs.readFileSync(spec.file, "utf8") === before,
+      };
+    });
+
+    result.ok = true;
+  } catch (error) {
+    if (page) {
+      result.notifications = await notificationTexts(page).catch(() => []);
+      await shot(page, `failed-${currentStep}`).catch(() => undefined);
+    }
+    throw error;
+  } finally {
+    await browser.close().catch(() => undefined);
+  }
+}
+
+main().then(() => save()).catch(async (error) => {
+  result.ok = false;
+  result.error = `${currentStep}: ${error && error.stack ? error.stack : String(error)}`;
+  save();
+}).finally(() => process.exit(0));
