@@ -17,6 +17,7 @@ import contextlib
 import doctest
 import string
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -308,14 +309,34 @@ def body_literals(function: ast.FunctionDef | ast.AsyncFunctionDef) -> tuple[lis
 
 _ALPHABET = (string.ascii_letters + string.digits + string.punctuation + " \t\n\r\x00"
              + "éÉßİıﬁ\u0301ω€中😀")
+_WORDS = ["", " ", "a", "A", "ab", "a b", "hello world", "  padded  ", "Hello, World!",
+          "x,y,z", "a;b;c", "key=value", "a.b.c", "path/to/file.txt", "123", "-4.5", "1e3",
+          "0", "007", "None", "null", "True", "false", "CamelCase", "snake_case",
+          "kebab-case", "UPPER", "lower", "Mixed Case 42", "line\nbreak", "tab\tsep",
+          "\n", "\t", "éclair", "straße", "İstanbul", "ﬁne", "e\u0301", "ω", "€5",
+          "中文", "😀", "a\x00b", "'quoted'", '"double"', "[1, 2]", "{}", "#tag",
+          "@user", "snake_Case_Mix", "aaa", "abcabc", "The quick brown fox"]
 
 
-def _text(alphabet: str) -> st.SearchStrategy:
-    """Strings over a fixed alphabet (ASCII, whitespace, a few letters that change under
-    case mapping or normalisation, an astral character). Not st.text(): every text
-    strategy makes Hypothesis build a Unicode character map and cache it in ./.hypothesis,
-    that is, in the user's project."""
-    return st.lists(st.sampled_from(alphabet), max_size=12).map("".join)
+def _pool(size: int = 160, seed: int = 0) -> list[str]:
+    """Fixed strings: common shapes, then random ones over _ALPHABET (seeded)."""
+    import random
+    rng = random.Random(seed)
+    made = ["".join(rng.choice(_ALPHABET) for _ in range(rng.randint(1, 12)))
+            for _ in range(size - len(_WORDS))]
+    return _WORDS + made
+
+
+_TEXTS = _pool()
+
+
+def _text() -> st.SearchStrategy:
+    """One draw per string, from a fixed pool (ASCII, whitespace, separators, numbers as
+    text, letters that change under case mapping or normalisation, an astral character).
+    Not st.text(): every text strategy makes Hypothesis build a Unicode character map and
+    cache it in ./.hypothesis, that is, in the user's project; and building strings one
+    character at a time made generation several times slower."""
+    return st.sampled_from(_TEXTS)
 
 
 class _Strategies:
@@ -327,7 +348,7 @@ class _Strategies:
         self.int = ints
         self.float = st.floats(-1e6, 1e6) | st.sampled_from(
             [0.0, -0.0, 0.5, *([float("inf"), float("nan")] if special_floats else [])])
-        self.text = st.one_of(_text(_ALPHABET), _text("ab ,.-_:1A\n\t"),
+        self.text = st.one_of(_text(),
                               *([st.sampled_from(strings)] if strings else []))
         self.strings = strings
         self.number = st.one_of(self.int, self.float)
@@ -354,11 +375,11 @@ class _Strategies:
             elif kind == "bytes":
                 options.append(st.binary(max_size=12))
             elif kind == "list":
-                options.append(st.lists(element, max_size=8))
+                options.append(st.lists(element, max_size=6))
             elif kind == "set":
                 options.append(st.sets(st.one_of(self.int, self.text), max_size=6))
             elif kind == "seq":
-                options.append(st.lists(element, max_size=8))
+                options.append(st.lists(element, max_size=6))
                 if "str" not in h.kinds and h.element is None:
                     options.extend([self.text, st.tuples(element, element)])
             elif kind == "dict":
@@ -404,7 +425,7 @@ class _Strategies:
             return simple[name]
         if name in ("list", "List", "Sequence", "Iterable", "Collection", "MutableSequence",
                     "Iterator"):
-            return st.lists(first, max_size=8)
+            return st.lists(first, max_size=6)
         if name in ("set", "Set", "frozenset", "FrozenSet", "AbstractSet", "MutableSet"):
             hashable = first if args and args[0] is not None and ast.unparse(args[0]) in (
                 "int", "str", "float", "bool") else st.one_of(self.int, self.text)
@@ -454,7 +475,8 @@ _COLLECT = threading.Lock()
 
 
 def generated_cases(function: Function, skip: int, count: int,
-                    helpers: dict[str, Function] | None = None) -> list[Case]:
+                    helpers: dict[str, Function] | None = None,
+                    seconds: float = 0.25) -> list[Case]:
     """Up to `count` inputs for the parameters of `function` from the `skip`-th on;
     `helpers`: the file's functions, whose use of what they are passed counts too."""
     if count <= 0:
@@ -476,17 +498,26 @@ def generated_cases(function: Function, skip: int, count: int,
     extra = None
     if args.vararg is not None:
         extra = st.lists(_param_strategy(args.vararg, None, hints, s), max_size=3)
-    return draw_cases(params, extra, count)
+    return draw_cases(params, extra, count, seconds=seconds)
 
 
 Param = tuple  # (name, strategy, has a default, keyword-only)
 
 
+MIN_DRAWN = 120  # a few repeats are dropped afterwards
+
+
+class _Enough(Exception):
+    """Ends a draw when its time is up."""
+
+
 def draw_cases(params: list[Param], extra: st.SearchStrategy | None, count: int, *,
-               by_keyword: bool = True) -> list[Case]:
-    """`count` argument lists (deterministic): a parameter with a default is sometimes left
-    out (later ones then go by keyword, or, without keywords, are left out too), `extra`
-    draws the values of a `*args`."""
+               by_keyword: bool = True, seconds: float = 0.25) -> list[Case]:
+    """Up to `count` argument lists, drawn for at most `seconds` once MIN_DRAWN are there
+    (the same lists, in the same order, every time: only how many beyond MIN_DRAWN may
+    vary with the machine's load). A parameter
+    with a default is sometimes left out (later ones then go by keyword, or, without
+    keywords, are left out too); `extra` draws the values of a `*args`."""
 
     @st.composite
     def case(draw: Any) -> tuple[tuple, dict]:
@@ -509,6 +540,7 @@ def draw_cases(params: list[Param], extra: st.SearchStrategy | None, count: int,
         return tuple(positional_values), keywords
 
     drawn: list[tuple[tuple, dict]] = []
+    stop_at = time.perf_counter() + seconds
 
     @settings(database=None, derandomize=True, max_examples=count, phases=[Phase.generate],
               suppress_health_check=list(HealthCheck), deadline=None,
@@ -516,9 +548,14 @@ def draw_cases(params: list[Param], extra: st.SearchStrategy | None, count: int,
     @given(case())
     def collect(value: tuple[tuple, dict]) -> None:
         drawn.append(value)
+        if len(drawn) >= min(count, MIN_DRAWN) and time.perf_counter() > stop_at:
+            raise _Enough
 
     with _COLLECT, _no_local_constants():
-        collect()
+        try:
+            collect()
+        except _Enough:
+            pass
     return [Case(a, k, "generated") for a, k in drawn[:count]]
 
 

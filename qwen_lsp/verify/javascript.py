@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from tree_sitter import Language, Node, Parser
 
 from .inputs import Case, Hints, _Strategies, draw_cases, unique
-from .python import CASE_TIMEOUT, MAX_ITEMS, interpret
+from .python import CASE_TIMEOUT, GENERATION_SHARE, MAX_ITEMS, interpret
 from .report import BehaviourReport, unchecked
 from .sandbox import node_path, run_node_job
 
@@ -653,8 +653,8 @@ def _params(function: Node) -> tuple[list[tuple[str, Node | None, str]], bool]:
     return found, rest
 
 
-def _generated(function: Node, count: int, helpers: dict[str, Node]) -> tuple[list[Case],
-                                                                           list[str]]:
+def _generated(function: Node, count: int, helpers: dict[str, Node],
+               seconds: float) -> tuple[list[Case], list[str]]:
     numbers, strings = _literals(function)
     s = _Strategies(numbers, strings, special_floats=False)
     hints = _body_hints(function, helpers)
@@ -681,7 +681,8 @@ def _generated(function: Node, count: int, helpers: dict[str, Node]) -> tuple[li
                     pass
         specs.append((name, strategy, default is not None, False))
     extra = st.lists(s.scalar, max_size=3) if rest else None
-    return draw_cases(specs, extra, count, by_keyword=False), [p[0] for p in params]
+    return draw_cases(specs, extra, count, by_keyword=False, seconds=seconds), [
+        p[0] for p in params]
 
 
 # --- the check -------------------------------------------------------------------------
@@ -708,7 +709,8 @@ def check_javascript(module_source: str, original: str, rewritten: str, name: st
             rewritten = strip_types(rewritten, language)
         elif language not in ("javascript", "javascriptreact"):
             return unchecked(f"{language} is not behaviour-checked", elapsed())
-        job = _job(module_source, original, rewritten, name, max_cases, refused)
+        job = _job(module_source, original, rewritten, name, max_cases, refused,
+                   GENERATION_SHARE * budget_seconds)
     except _Refused as exc:
         return unchecked(str(exc), elapsed())
     if not job["cases"]:
@@ -719,7 +721,7 @@ def check_javascript(module_source: str, original: str, rewritten: str, name: st
 
 
 def _job(module_source: str, original: str, rewritten: str, name: str, max_cases: int,
-         refused: dict[str, str]) -> dict:
+         refused: dict[str, str], seconds: float) -> dict:
     roots = {"original": _parse(original), "rewrite": _parse(rewritten)}
     declarations = {}
     for which, root in roots.items():
@@ -738,7 +740,8 @@ def _job(module_source: str, original: str, rewritten: str, name: str, max_cases
         resolver.check(declaration, {name}, "it" if which == "original" else "the rewrite")
     function = _function_node(declarations["original"])
     trusted = unique(example_cases(module_root, name) + _calls(module_root, name))[:max_cases]
-    generated, params = _generated(function, max_cases - len(trusted), module.helpers)
+    generated, params = _generated(function, max_cases - len(trusted), module.helpers,
+                                   seconds)
     cases = []
     for case in unique(trusted + generated)[:max_cases]:
         try:

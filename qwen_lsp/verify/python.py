@@ -13,6 +13,7 @@ from .sandbox import ChildResult, run_python_job
 CASE_TIMEOUT = 0.1    # seconds the original may take on one input before it is skipped
 MAX_ITEMS = 100       # items of a returned iterator that are compared
 START_COST = 0.03     # seconds to start the child, kept out of its running time
+GENERATION_SHARE = 0.5  # of the budget, at most, for drawing inputs
 # The generator missed the function's domain when the original raised on more than this
 # share of the generated inputs and returned on fewer than MIN_RETURNED of them.
 DOMAIN_MISS = 0.9
@@ -35,7 +36,8 @@ def check_python(module_source: str, original: str, rewritten: str, name: str, *
         plan = plan_python(module_source, original, rewritten, name, class_name)
     except Unsafe as exc:
         return unchecked(str(exc), time.perf_counter() - start)
-    cases = _cases(plan, module_source, name, class_name is not None, max_cases)
+    cases = _cases(plan, module_source, name, class_name is not None, max_cases,
+                   GENERATION_SHARE * budget_seconds)
     if not cases:
         return unchecked("no inputs could be made for it", time.perf_counter() - start)
     run_seconds = max(0.1, budget_seconds - (time.perf_counter() - start) - START_COST)
@@ -49,13 +51,15 @@ def check_python(module_source: str, original: str, rewritten: str, name: str, *
     return interpret(result, time.perf_counter() - start)
 
 
-def _cases(plan: Plan, module_source: str, name: str, method: bool, max_cases: int) -> list[Case]:
+def _cases(plan: Plan, module_source: str, name: str, method: bool, max_cases: int,
+           seconds: float) -> list[Case]:
     function = plan.original.function
     trusted = unique(doctest_cases(docstrings_of(function, module_source), name, method)
                      + file_call_cases(module_source, name, method))
     trusted = [c for c in trusted if _pickles(c)][:max_cases]
     helpers = module_facts(module_source).functions
-    generated = generated_cases(function, plan.params_from, max_cases - len(trusted), helpers)
+    generated = generated_cases(function, plan.params_from, max_cases - len(trusted), helpers,
+                                seconds)
     return unique(trusted + generated)[:max_cases]
 
 
