@@ -165,9 +165,14 @@ async function main() {
         }
         if (state.phase === "streaming") {
           seen.lengths.push(state.text.length);
+          if (!seen.streamShot && state.text.length > 40) {
+            seen.streamShot = true;
+            seen.midway = state;
+            await shot(page, "explain-streaming");
+          }
         }
         return state.phase !== "waiting" && state.phase !== "streaming" ? state : undefined;
-      }, spec.explain_timeout_ms, 50);
+      }, spec.explain_timeout_ms, 150);
       const tabs = await page.locator(".tab .label-name").allInnerTexts();
       await shot(page, "explain-panel");
       result.steps.explain = { menu, ...seen, final, tabs };
