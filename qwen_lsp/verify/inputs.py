@@ -178,10 +178,11 @@ def body_hints(function: Function, helpers: dict[str, Function] | None = None,
                     h.kinds.add("dict")
                 elif func.attr in _SET_METHODS:
                     h.kinds.add("set")
-                elif func.attr == "join" and node.args and (
-                        e := hint(_name_of(node.args[0]))):
-                    e.kinds.add("seq")
-                    e.element = e.element or Hints({"str"})
+                elif func.attr == "join":
+                    h.kinds.add("str")
+                    if node.args and (e := hint(_name_of(node.args[0]))):
+                        e.kinds.add("seq")
+                        e.element = e.element or Hints({"str"})
                 if func.attr == "get" and node.args and isinstance(node.args[0], ast.Constant) \
                         and isinstance(node.args[0].value, str):
                     h.keys.add(node.args[0].value)
@@ -236,7 +237,13 @@ def body_hints(function: Function, helpers: dict[str, Function] | None = None,
                 h.kinds.add("seq")
                 if isinstance(target, ast.Name):
                     loops.append((iterable.id, target.id))  # type: ignore[attr-defined]
+    keyed = {(_name_of(n.value), _name_of(n.slice)) for n in ast.walk(function)
+             if isinstance(n, ast.Subscript)}
     for iterable_name, item_name in loops:
+        if (iterable_name, item_name) in keyed:
+            # `for k in d: ... d[k]`: the items are keys, so it is a mapping
+            hints[iterable_name].kinds = {"dict"} | (hints[iterable_name].kinds & {"none"})
+            continue
         item = hints.get(item_name)
         if item is not None and item is not hints[iterable_name]:
             hints[iterable_name].element = item
@@ -584,7 +591,7 @@ def _param_strategy(arg: ast.arg, default: ast.AST | None, hints: dict[str, Hint
     strategy = s.from_annotation(arg.annotation)
     if strategy is None and default is not None:
         strategy = _default_strategy(default, s)
-        if strategy is not None and arg.arg in hints:
+        if strategy is not None and arg.arg in hints and hints[arg.arg].kinds:
             strategy = st.one_of(strategy, s.from_hints(hints[arg.arg]))
     if strategy is None:
         strategy = s.from_hints(hints.get(arg.arg))
