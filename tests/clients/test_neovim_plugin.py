@@ -95,7 +95,7 @@ def _session(tmp_path: Path, model_path: str, steps: list[str], *,
         "attach_timeout_ms": 30_000,
         "request_timeout_ms": 15_000,
         "async_timeout_ms": 45_000,
-        "explain_timeout_ms": 120_000,
+        "explain_timeout_ms": 240_000,
         "refactor_timeout_ms": 60_000,
         "stop_timeout_ms": 10_000,
         "settle_ms": 500,
@@ -187,7 +187,8 @@ def test_plugin_sets_up_the_server_lists_actions_sends_ranges_and_converts_to_as
     }, lines["range"]
     assert ranges["in_float"], "the explanation window did not take the cursor"
     assert ranges["windows_after"] == 1, "a cancelled explanation left its window open"
-    cancelled = [n for n in seen["notifications"] if n["message"] == "qwen-lsp: explain cancelled"]
+    cancelled = [n for n in seen["notifications"]
+                 if n["message"].startswith("qwen-lsp: explain cancelled")]
     assert len(cancelled) == 2, seen["notifications"]  # :QwenCancel, then q in the window
 
     # a refusal (basket_total is already async): one error message, nothing changed

@@ -108,12 +108,16 @@ end
 --- @param result table?
 local function finish(request, err, result)
   if request.cancelled then
-    -- the answer crossed the cancel: an explanation is dropped, but a rewrite may have
-    -- been applied already (the server sends the edit before it answers)
-    forget(request, {})
+    -- An answer other than RequestCancelled crossed the cancel. Nothing is shown of it,
+    -- but a rewrite may have been applied already (the server sends the edit first).
+    forget(request, err and { tostring(err.message or err) } or {})
     if not err and type(result) == "table" and result.applied then
       notify(("qwen-lsp: the %s was applied before the cancel arrived (undo with u)")
              :format(NAMES[request.action]), vim.log.levels.WARN)
+    else
+      notify(("qwen-lsp: %s cancelled%s"):format(NAMES[request.action],
+             err and (" (the server said: " .. tostring(err.message or err) .. ")") or ""),
+             vim.log.levels.INFO)
     end
     return
   end
