@@ -27,7 +27,7 @@ from tree_sitter import Language, Node, Parser
 from .inputs import Case, Hints, _Strategies, draw_cases, unique
 from .python import CASE_TIMEOUT, GENERATION_SHARE, MAX_ITEMS, interpret
 from .report import BehaviourReport, unchecked
-from .sandbox import node_path, run_node_job
+from .sandbox import CHILD_JS, node_path, run_node_job
 
 START_COST = 0.06  # node starts in ~40-60 ms
 
@@ -230,6 +230,8 @@ def _refusals(root: Node, who: str) -> None:
         if kind in ("function_declaration", "function_expression", "arrow_function",
                     "method_definition") and any(c.type == "async" for c in node.children):
             raise _Refused(f"{who} is asynchronous")
+        if kind in ("jsx_element", "jsx_self_closing_element", "jsx_fragment"):
+            raise _Refused(f"{who} contains JSX")
         if kind == "member_expression":
             text = _text(node)
             if text.replace(" ", "") in ("Math.random", "crypto.getRandomValues"):
@@ -701,6 +703,8 @@ def check_javascript(module_source: str, original: str, rewritten: str, name: st
 
     if node_path() is None:
         return unchecked("node is not installed", elapsed())
+    if not CHILD_JS.is_file():
+        return unchecked(f"this installation lacks {CHILD_JS.name}", elapsed())
     try:
         refused: dict[str, str] = {}
         if language in ("typescript", "typescriptreact", "tsx"):
@@ -708,7 +712,7 @@ def check_javascript(module_source: str, original: str, rewritten: str, name: st
             original = strip_types(original, language)
             rewritten = strip_types(rewritten, language)
         elif language not in ("javascript", "javascriptreact"):
-            return unchecked(f"{language} is not behaviour-checked", elapsed())
+            return unchecked(f"there is no behaviour check for {language}", elapsed())
         job = _job(module_source, original, rewritten, name, max_cases, refused,
                    GENERATION_SHARE * budget_seconds)
     except _Refused as exc:
@@ -720,17 +724,37 @@ def check_javascript(module_source: str, original: str, rewritten: str, name: st
     return interpret(result, elapsed())
 
 
-def _job(module_source: str, original: str, rewritten: str, name: str, max_cases: int,
-         refused: dict[str, str], seconds: float) -> dict:
-    roots = {"original": _parse(original), "rewrite": _parse(rewritten)}
-    declarations = {}
-    for which, root in roots.items():
+def _as_function(text: str, name: str, which: str) -> Node:
+    """The declaration of `name` in `text`; a class method that does not use `this` is
+    turned into a plain function declaration first."""
+    root = _parse(text)
+    declaration = None if root.has_error else _declared_function(root, name)
+    if declaration is not None:
+        return declaration
+    wrapped = _parse("class __Checked {\n" + text + "\n}")
+    method = next((n for n in _walk(wrapped) if n.type == "method_definition"
+                   and _text(n.child_by_field_name("name") or n) == name), None)
+    if wrapped.has_error or method is None:
         if root.has_error:
             raise _Refused(f"the {which} does not parse")
-        declaration = _declared_function(root, name)
-        if declaration is None:
-            raise _Refused(f"the {which} does not declare a function `{name}`")
-        declarations[which] = declaration
+        raise _Refused(f"the {which} does not declare a function `{name}`")
+    _refusals(method, "it" if which == "original" else "the rewrite")
+    if any(c.type in ("get", "set", "static", "async", "*") for c in method.children):
+        raise _Refused(f"the {which} is a getter, setter, static, async or generator method")
+    params, body = method.child_by_field_name("parameters"), method.child_by_field_name("body")
+    if params is None or body is None:
+        raise _Refused(f"the {which} does not declare a function `{name}`")
+    function = _declared_function(_parse(f"function {name}{_text(params)} {_text(body)}"),
+                                  name)
+    if function is None:
+        raise _Refused(f"the {which} does not declare a function `{name}`")
+    return function
+
+
+def _job(module_source: str, original: str, rewritten: str, name: str, max_cases: int,
+         refused: dict[str, str], seconds: float) -> dict:
+    declarations = {"original": _as_function(original, name, "original"),
+                    "rewrite": _as_function(rewritten, name, "rewrite")}
     module_root = _parse(module_source)
     module = _Module(module_root)
     module.other.update(refused)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import ast
 import builtins
 import symtable
+import textwrap
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -443,12 +444,13 @@ def plan_python(module_source: str, original: str, rewritten: str, name: str,
                 class_name: str | None) -> Plan:
     """Everything needed to run both versions, or Unsafe with the reason."""
     method = class_name is not None
-    before = parse_version(original, name, method=method, which="original")
-    after = parse_version(rewritten, name, method=method, which="rewrite")
+    before = parse_version(_normalised(original), name, method=method, which="original")
+    after = parse_version(_normalised(rewritten), name, method=method, which="rewrite")
+    if not _parses(module_source):
+        raise Unsafe("the file does not parse, so what the function uses is unknown")
     facts = module_facts(module_source)
     if not method and name not in facts.functions and name in {
-            n.name for n in ast.walk(ast.parse(module_source) if _parses(module_source)
-                                     else ast.Module(body=[], type_ignores=[]))
+            n.name for n in ast.walk(ast.parse(module_source))
             if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}:
         raise Unsafe("it is defined inside another function")
     dummy_self, params_from = False, 0
@@ -462,6 +464,16 @@ def plan_python(module_source: str, original: str, rewritten: str, name: str,
         tree = ast.parse(version.code)
         resolver.check_code(version.code, tree, version.defined, who)
     return Plan(resolver.prelude(), before, after, dummy_self, params_from)
+
+
+def _normalised(text: str) -> str:
+    """A definition as written in the file, made parseable alone: LF line ends, and the
+    common indentation of a method or nested definition removed."""
+    text = text.replace("\r\n", "\n")
+    if _parses(text):
+        return text
+    dedented = textwrap.dedent(text)
+    return dedented if _parses(dedented) else text
 
 
 def _parses(source: str) -> bool:

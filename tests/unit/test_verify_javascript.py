@@ -194,3 +194,37 @@ def test_without_node_it_says_so(monkeypatch):
     monkeypatch.setattr(javascript, "node_path", lambda: None)
     report = check("const total = (items) => 0;")
     assert report.note() == "not behaviour-checked: node is not installed"
+
+
+@needs_node
+def test_a_class_method_that_ignores_this_is_checked_as_a_function():
+    module = textwrap.dedent('''
+        class Cart {
+          constructor() { this.items = []; }
+          fmt(price, currency = "EUR") {
+            return price.toFixed(2) + " " + currency;
+          }
+          size() { return this.items.length; }
+        }
+    ''')
+    same = check_javascript(module, 'fmt(price, currency = "EUR") {\n  return price.toFixed(2) + '
+                                    '" " + currency;\n}',
+                            'fmt(price, currency = "EUR") {\n  return `${price.toFixed(2)} '
+                            '${currency}`;\n}', "fmt")
+    assert same.status == "same", same
+    assert same.cases >= 100
+    uses_this = check_javascript(module, "size() { return this.items.length; }",
+                                 "size() { return this.items.length || 0; }", "size")
+    assert uses_this.reason == "it uses `this`"
+
+
+def test_jsx_is_unchecked():
+    report = check_javascript("function App() { return <div/>; }",
+                              "function App() { return <div/>; }",
+                              "function App() { return <p/>; }", "App")
+    assert report.reason == "it contains JSX"
+
+
+def test_other_languages_are_unchecked_with_their_name():
+    report = check_javascript("fn f() {}", "fn f() {}", "fn f() {}", "f", language="rust")
+    assert report.note() == "not behaviour-checked: there is no behaviour check for rust"

@@ -412,3 +412,17 @@ def test_nothing_is_left_in_the_working_directory(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     check(TOTAL, TOTAL, TOTAL, "total")
     assert list(Path(tmp_path).iterdir()) == []
+
+
+def test_a_method_as_written_in_the_file_indented_and_with_crlf_is_accepted():
+    module = "class Counter:\n    def bump(self, n):\n        return n + 1\n"
+    report = check_python(module, "def bump(self, n):\r\n        return n + 1\r\n",
+                          "    def bump(self, n):\n        return 1 + n\n", "bump",
+                          class_name="Counter")
+    assert report.status == "same", report
+
+
+def test_a_file_that_does_not_parse_is_unchecked(no_child):
+    report = check_python("def f(:\n", "def f(x):\n    return x\n", "def f(x):\n    return x\n",
+                          "f")
+    assert report.reason == "the file does not parse, so what the function uses is unknown"
