@@ -284,8 +284,9 @@ def test_plugin_explains_in_a_float_that_fills_in_as_it_streams(tmp_path, model_
     assert not seen["shown_documents"], seen["shown_documents"]
 
 
-def test_plugin_cancels_a_refactor_midway_and_the_server_goes_idle(tmp_path, model_path):
-    seen, _ = _session(tmp_path, model_path, ["attach", "cancel", "stop"])
+def test_plugin_cancels_a_refactor_midway_the_server_goes_idle_and_a_crash_is_reported(
+        tmp_path, model_path):
+    seen, _ = _session(tmp_path, model_path, ["attach", "cancel", "crash"])
     step = seen["steps"]["cancel"]
 
     # cancelled while the model was writing (the server was busy) ...
@@ -308,6 +309,13 @@ def test_plugin_cancels_a_refactor_midway_and_the_server_goes_idle(tmp_path, mod
     status = step["status"]
     assert status["queue"] == 0 and status["model"]["state"] == "ready", status
     assert "queue: 0 job(s)" in step["status_text"] and "model ready" in step["status_text"]
+
+    # then the server dies during an explanation: one error, the window closed, nothing left
+    crash = seen["steps"]["crash"]
+    assert crash["opened"] and len(crash["killed"]) == 1, crash
+    assert crash["notification"]["level"] == ERROR, crash
+    assert crash["notification"]["message"] == "qwen-lsp: the server stopped during the explain"
+    assert not crash["window_open"] and crash["active"] == 0, crash
 
 
 def _health(record: dict) -> str:

@@ -415,6 +415,29 @@ function steps.cancel()
   }
 end
 
+-- The server dies during a request: the plugin ends it with an error, closes its window.
+function steps.crash()
+  local since = #out.notifications
+  to_source(spec.explain_cursor)
+  vim.cmd("QwenExplain")
+  local opened = explanation_window() ~= nil
+  local _, pids = server_cpu_ticks()
+  for _, pid in ipairs(pids) do
+    uv.kill(pid, "sigkill")
+  end
+  wait_for("the plugin to notice that the server stopped", spec.request_timeout_ms, function()
+    return notified("server stopped", since) ~= nil
+  end)
+  vim.wait(100)
+  out.steps.crash = {
+    opened = opened,
+    killed = pids,
+    notification = notified("server stopped", since),
+    window_open = explanation_window() ~= nil,
+    active = vim.tbl_count(require("qwen_lsp.commands").active),
+  }
+end
+
 function steps.health()
   local record = out.steps.health or {}
   vim.cmd("checkhealth qwen_lsp")

@@ -281,12 +281,32 @@ function M.cancel()
   end
 end
 
+local group = api.nvim_create_augroup("qwen_lsp.requests", { clear = true })
+
+-- A server that stops (or crashes) answers nothing more: end its requests here.
+api.nvim_create_autocmd("LspDetach", {
+  group = group,
+  callback = function(args)
+    local client_id = args.data and args.data.client_id
+    for _, request in pairs(M.active) do
+      if request.client.id == client_id and request.bufnr == args.buf then
+        forget(request, {})
+        float.close(request.view)
+        if not request.cancelled then
+          notify(("qwen-lsp: the server stopped during the %s"):format(NAMES[request.action]),
+                 vim.log.levels.ERROR)
+        end
+      end
+    end
+  end,
+})
+
 -- Neovim does not call a request's handler when the answer is RequestCancelled, but it
 -- marks the request "complete" (LspRequest) first. The handler of any other answer is
 -- already queued behind that event, so a request still active on the next turn of the
 -- loop was answered with RequestCancelled.
 api.nvim_create_autocmd("LspRequest", {
-  group = api.nvim_create_augroup("qwen_lsp.requests", { clear = true }),
+  group = group,
   callback = function(args)
     local data = args.data or {}
     if not (data.request and data.request.type == "complete") then
