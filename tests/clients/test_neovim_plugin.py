@@ -75,7 +75,8 @@ def model_path() -> str:
 
 
 def _session(tmp_path: Path, model_path: str, steps: list[str], *,
-             cmd: str | None = None, **spec_extra) -> tuple[dict, Path]:
+             cmd: str | None = None, settings: dict | None = None,
+             **spec_extra) -> tuple[dict, Path]:
     """Run one Neovim session with the plugin; return what it saw and the source file."""
     nvim = harness.require_nvim()
     project = tmp_path / "project"
@@ -107,7 +108,8 @@ def _session(tmp_path: Path, model_path: str, steps: list[str], *,
                            QWEN_LSP_PLUGIN_ROOT=str(harness.PLUGIN),
                            QWEN_LSP_TEST_CMD=cmd or str(harness.qwen_lsp_command()),
                            QWEN_LSP_TEST_DIR=str(tmp_path),
-                           QWEN_LSP_TEST_SPEC=str(spec_path))
+                           QWEN_LSP_TEST_SPEC=str(spec_path),
+                           QWEN_LSP_TEST_SETTINGS=json.dumps(settings or {}))
     command = [nvim, "--headless", "-u", str(HERE / "init.lua"), "-i", "NONE",
                "-c", f"luafile {HERE / 'scenario.lua'}"]
     seconds, returncode, lingering = harness.run(command, project, env, tmp_path)
@@ -351,3 +353,14 @@ def test_checkhealth_says_how_to_install_a_missing_server(tmp_path, model_path):
     assert f'ERROR the server command "{missing}" is not executable' in text, text
     assert "python3 -m venv .venv && .venv/bin/pip install ." in text, text
     assert "model ready" not in text
+
+
+def test_checkhealth_reports_a_model_that_cannot_load_and_what_to_do(tmp_path, model_path):
+    bad = tmp_path / "missing.gguf"
+    seen, _ = _session(tmp_path, model_path, ["health"], settings={"modelPath": str(bad)})
+    (record,) = seen["steps"]["health"]
+    text = _health(record)
+    assert "OK the server starts and initializes" in text, text
+    assert "ERROR the model is not available" in text and str(bad) in text, text
+    assert "Check the modelPath setting" in text, text
+    assert "OK model ready" not in text

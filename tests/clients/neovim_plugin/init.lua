@@ -8,10 +8,13 @@ local root = assert(vim.env.QWEN_LSP_PLUGIN_ROOT, "QWEN_LSP_PLUGIN_ROOT is not s
 local test_dir = assert(vim.env.QWEN_LSP_TEST_DIR, "QWEN_LSP_TEST_DIR is not set")
 local cmd = assert(vim.env.QWEN_LSP_TEST_CMD, "QWEN_LSP_TEST_CMD is not set")
 
+local extra = vim.env.QWEN_LSP_TEST_SETTINGS -- JSON: more server settings for one test
+
 vim.opt.runtimepath:prepend(root)
 require("qwen_lsp").setup({
   cmd = { cmd },
-  settings = { cache = { directory = test_dir .. "/results" } },
+  settings = vim.tbl_extend("force", { cache = { directory = test_dir .. "/results" } },
+                            extra and vim.json.decode(extra) or {}),
 })
 -- the cancellation ack (RequestCancelled) is only visible in the log, at debug level
 vim.lsp.log.set_level("debug")

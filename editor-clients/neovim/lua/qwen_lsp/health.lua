@@ -52,7 +52,7 @@ local function report_status(status)
   elseif model.state == "error" then
     health.error("the model is not available\n" .. details, {
       "Check the modelPath setting: a GGUF file that exists, or \"\" for the embedded model.",
-      "For the embedded model, reinstall the server: " .. INSTALL,
+      "For the embedded model, reinstall the server. " .. INSTALL,
     })
   else
     health.warn(("the model is still %s after %d s\n"):format(tostring(model.state),
@@ -129,8 +129,12 @@ local function check_fresh_server(cmd, settings)
   else
     health.error("cannot read the server's status: " .. tostring(problem))
   end
+  local model_error = status and type(status.model) == "table"
+    and type(status.model.error) == "string" and status.model.error or nil
   for _, message in ipairs(messages) do
-    health.info("the server said: " .. message)
+    if not (model_error and message:find(model_error, 1, true)) then
+      health.info("the server said: " .. message)
+    end
   end
   local stopped = false
   rpc.request("shutdown", vim.NIL, function()
