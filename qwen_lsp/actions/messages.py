@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import PurePath
 
 from qwen_lsp.actions.action import Action
+from qwen_lsp.actions.language import section_labels
 from qwen_lsp.actions.prompts import PromptStore
 from qwen_lsp.actions.span import Source, Span
 from qwen_lsp.syntax.context import Context
@@ -52,7 +53,8 @@ def _values(source: Source, span: Span) -> dict[str, str]:
 
 def explain_messages(prompts: PromptStore, source: Source, span: Span,
                      answer_language: str) -> Messages:
-    values = _values(source, span) | {"answer_language": answer_language}
+    values = _values(source, span) | {"answer_language": answer_language} \
+        | section_labels(answer_language)
     messages = [
         {"role": "system", "content": prompts.render("explain.system", values)},
         {"role": "user", "content": prompts.render("explain.user", values)},
@@ -70,9 +72,16 @@ def answer_start(messages: Messages) -> str:
     return messages[-1]["content"] if messages and messages[-1]["role"] == "assistant" else ""
 
 
-def rewrite_messages(prompts: PromptStore, action: Action, source: Source,
-                     span: Span) -> Messages:
+def rewrite_messages(prompts: PromptStore, action: Action, source: Source, span: Span, *,
+                     code: str | None = None, improvements: str = "") -> Messages:
+    """`code`: what the model starts from, if not the span's own code (a version that
+    rules already improved); `improvements`: the list of what to improve, if known."""
     values = _values(source, span)
+    if code is not None:
+        values["code"] = code
+    values["improvements"] = prompts.render(
+        "refactor.findings" if improvements else "refactor.general",
+        values | {"findings": improvements})
     if action is Action.CONVERT_TO_ASYNC:
         family = "python" if source.spec is not None and source.spec.name == "python" \
             else "javascript"

@@ -12,6 +12,7 @@ import textwrap
 from dataclasses import dataclass, field
 
 from qwen_lsp.actions.action import Action
+from qwen_lsp.actions.asyncify import await_call_site
 from qwen_lsp.actions.code import reindent
 from qwen_lsp.actions.span import Source, Span
 from qwen_lsp.edits import TextEdit, line_diff_edits
@@ -21,6 +22,10 @@ from qwen_lsp.syntax.targets import find_target
 from qwen_lsp.syntax.validate import validate_replacement
 
 _CALLBACK_PARAMS = {"callback", "cb", "done", "next", "callbackfn", "oncomplete", "complete"}
+_GENERATOR_SCOPES = frozenset({"generator_function_declaration", "generator_function"})
+_FUNCTION_SCOPES = frozenset({"function_definition", "lambda", "function_declaration",
+                              "function_expression", "arrow_function", "method_definition",
+                              "function", "class_definition", "class_declaration"})
 _JS_MODIFIERS = ("public ", "private ", "protected ", "static ", "override ", "readonly ")
 
 
@@ -40,10 +45,34 @@ def async_offer_reason(source: Source, span: Span) -> str | None:
         return "convert to async works on a function or method"
     if target.is_async:
         return f"'{target.name}' is already async"
+    if is_generator(source, span):
+        return (f"'{target.name}' is a generator: as async it would become an async "
+                "generator, which callers iterate differently, so it is not offered")
     if source.spec.name != "python" and takes_callback(target.params):
         return (f"'{target.name}' takes a completion callback; converting it changes how "
                 "callers get the result, so it is not offered")
     return None
+
+
+def is_generator(source: Source, span: Span) -> bool:
+    """The target yields (in its own body, not in a nested function)."""
+    if source.doc is None:
+        return False
+    node = source.doc.tree.root_node.descendant_for_byte_range(span.target.def_start_byte,
+                                                              span.target.def_start_byte)
+    while node is not None and node.start_byte == span.target.def_start_byte and \
+            node.type not in _GENERATOR_SCOPES and node.type not in _FUNCTION_SCOPES:
+        node = node.parent
+    if node is None or node.type in _GENERATOR_SCOPES:
+        return node is not None
+    stack = list(node.children)
+    while stack:
+        child = stack.pop()
+        if child.type in ("yield", "yield_expression"):
+            return True
+        if child.type not in _FUNCTION_SCOPES:
+            stack.extend(child.children)
+    return False
 
 
 def takes_callback(params: tuple[str, ...]) -> bool:
@@ -167,8 +196,6 @@ def plan_rewrite(action: Action, source: Source, span: Span,
     if action is Action.CONVERT_TO_ASYNC:
         _await_call_sites(source, span, plan)
         _import_asyncio(source, plan)
-    if not plan.edits:
-        plan.notes.append("the model suggested no changes: nothing was applied")
     return plan, []
 
 
@@ -180,7 +207,14 @@ def _await_call_sites(source: Source, span: Span, plan: Plan) -> None:
             continue
         line = source.text.count(b"\n", 0, site.start_byte) + 1
         if site.caller_is_async:
-            plan.edits.append(TextEdit(site.start_byte, site.start_byte, "await "))
+            edits = await_call_site(source, site.start_byte, site.end_byte)
+            if isinstance(edits, str):
+                plan.notes.append(f"line {line}: '{site.caller_name}' calls '{name}' where it "
+                                  f"cannot await ({edits}): left unchanged for you to decide")
+                continue
+            for start, end, text in edits:  # two calls in one generator share its brackets
+                if TextEdit(start, end, text) not in plan.edits:
+                    plan.edits.append(TextEdit(start, end, text))
         elif site.caller_name:
             plan.notes.append(f"line {line}: '{site.caller_name}' calls '{name}' but is not "
                               f"async, so it now gets a coroutine/promise: left unchanged "

@@ -15,8 +15,10 @@ from dataclasses import dataclass, field
 
 from qwen_lsp.actions.action import Action
 from qwen_lsp.actions.asyncify import rule_based_async
+from qwen_lsp.actions.checks import Checked, check_candidate
 from qwen_lsp.actions.code import extract_code
 from qwen_lsp.actions.errors import ActionError
+from qwen_lsp.actions.improve import Finding, lint_python
 from qwen_lsp.actions.messages import (
     Messages,
     answer_start,
@@ -25,7 +27,7 @@ from qwen_lsp.actions.messages import (
     rewrite_messages,
 )
 from qwen_lsp.actions.prompts import PromptStore
-from qwen_lsp.actions.rewrite import Plan, plan_rewrite
+from qwen_lsp.actions.rewrite import Plan
 from qwen_lsp.actions.span import Source, Span
 from qwen_lsp.cache import ResultCache, cache_key
 from qwen_lsp.engine.base import GenParams
@@ -34,7 +36,7 @@ from qwen_lsp.engine.worker import EngineWorker
 log = logging.getLogger(__name__)
 
 # Bump when the meaning of a cached value changes.
-RESULT_FORMAT = "1"
+RESULT_FORMAT = "2"
 
 OnText = Callable[[str], None]
 
@@ -112,53 +114,151 @@ class Assistant:
 
     async def rewrite(self, action: Action, source: Source, span: Span, params: GenParams,
                       on_text: OnText) -> RewriteOutcome:
-        code = rule_based_async(source, span) if action is Action.CONVERT_TO_ASYNC else None
-        if code is not None:
-            plan, problems = await asyncio.to_thread(plan_rewrite, action, source, span, code)
-            if plan is not None:
-                notes = ["converted by exact rules (time.sleep -> await asyncio.sleep): "
-                         "no model needed", *plan.notes]
-                return RewriteOutcome(plan=plan, cached=False, notes=notes)
-            log.warning("rule-based async conversion failed its checks (%s); asking the model",
-                        problems)
-        messages = rewrite_messages(self.prompts, action, source, span)
+        if action is Action.CONVERT_TO_ASYNC:
+            return await self._convert_to_async(source, span, params, on_text)
+        return await self._refactor(source, span, params, on_text)
+
+    # -- convert to async ----------------------------------------------------------------
+
+    async def _convert_to_async(self, source: Source, span: Span, params: GenParams,
+                                on_text: OnText) -> RewriteOutcome:
+        action = Action.CONVERT_TO_ASYNC
+        conversion = rule_based_async(source, span)
+        if conversion is not None:
+            checked = await asyncio.to_thread(check_candidate, action, source, span,
+                                              conversion.code)
+            if checked.plan is not None:
+                return RewriteOutcome(checked.plan, cached=False,
+                                      notes=[*conversion.notes, *checked.notes])
+            log.warning("the rule-based conversion failed its checks (%s); asking the model",
+                        "; ".join(checked.problems))
+        try:
+            return await self._with_model(action, source, span, params, on_text)
+        except ActionError as exc:
+            fallback = rule_based_async(source, span, keep_promise_chains=True)
+            if fallback is None:
+                raise
+            checked = await asyncio.to_thread(check_candidate, action, source, span,
+                                              fallback.code)
+            if checked.plan is None:
+                raise
+            notes = [f"the model's conversion was not used ({exc}); converted by exact rules "
+                     "instead: `async` added and the promise chains kept, which gives the "
+                     "same results", *fallback.notes[1:], *checked.notes]
+            return RewriteOutcome(checked.plan, cached=False, notes=notes)
+
+    # -- refactor ------------------------------------------------------------------------
+
+    async def _refactor(self, source: Source, span: Span, params: GenParams,
+                        on_text: OnText) -> RewriteOutcome:
+        """ruff's fixes by rule where they keep behaviour, the model for the rest."""
+        action = Action.REFACTOR
+        is_python = source.spec is not None and source.spec.name == "python"
+        by_rule: Checked | None = None
+        base = span.code
+        findings: list[Finding] = []
+        if is_python:
+            lint = await asyncio.to_thread(lint_python, span.code)
+            findings = lint.unfixed
+            # unsafe fixes only where the behaviour check ran and found the same results
+            for candidate, must_be_checked in ((lint.unsafe_code, True),
+                                               (lint.safe_code, False)):
+                if candidate is None:
+                    continue
+                checked = await asyncio.to_thread(check_candidate, action, source, span,
+                                                  candidate)
+                if checked.plan is None or checked.unchanged or \
+                        (must_be_checked and not checked.behaviour_checked):
+                    continue
+                by_rule, base = checked, candidate
+                findings = (await asyncio.to_thread(lint_python, candidate)).unfixed
+                break
+        if by_rule is not None and not findings:
+            return RewriteOutcome(by_rule.plan, cached=False,  # type: ignore[arg-type]
+                                  notes=[_RULES_NOTE, *by_rule.notes])
+        try:
+            outcome = await self._with_model(action, source, span, params, on_text,
+                                             base=base, findings=findings,
+                                             strict=is_python and not findings)
+        except ActionError as exc:
+            if by_rule is None:
+                raise
+            return RewriteOutcome(by_rule.plan, cached=False,  # type: ignore[arg-type]
+                                  notes=[_RULES_NOTE, f"the model's further changes were not "
+                                         f"used: {exc}", *by_rule.notes])
+        if by_rule is not None and not outcome.plan.edits:
+            return RewriteOutcome(by_rule.plan, cached=False,  # type: ignore[arg-type]
+                                  notes=[_RULES_NOTE, *by_rule.notes])
+        return outcome
+
+    # -- the model -----------------------------------------------------------------------
+
+    async def _with_model(self, action: Action, source: Source, span: Span, params: GenParams,
+                          on_text: OnText, *, base: str | None = None,
+                          findings: list[Finding] | None = None,
+                          strict: bool = False) -> RewriteOutcome:
+        """Ask the model, check its answer, repair once with the problems fed back.
+
+        `base`: the code the model starts from (the span's, or ruff's fixed version);
+        `findings`: what it is asked to improve; `strict`: keep only a rewrite whose
+        behaviour was checked (a general refactor with nothing specific to fix).
+        """
+        improvements = "\n".join(f"- {f.describe()}" for f in findings or [])
+        messages = rewrite_messages(self.prompts, action, source, span, code=base,
+                                    improvements=improvements)
         key = await self._key(action.id, messages, params)
         hit = self._lookup(key, params)
         if hit is not None and isinstance(hit.get("code"), str):
-            plan, problems = await asyncio.to_thread(plan_rewrite, action, source, span,
-                                                     hit["code"])
-            if plan is not None:
-                return RewriteOutcome(plan=plan, cached=True, notes=plan.notes)
-            log.info("cached %s result no longer fits the document: %s", action.id, problems)
+            checked = await asyncio.to_thread(check_candidate, action, source, span,
+                                              hit["code"])
+            if checked.plan is not None:
+                return RewriteOutcome(plan=checked.plan, cached=True, notes=checked.notes)
+            log.info("cached %s result no longer fits the document: %s", action.id,
+                     checked.problems)
 
         answer = await self.worker.run(key, messages, params, on_text)
-        plan, problems, code = await asyncio.to_thread(self._check, action, source, span,
-                                                       answer, True)
-        if plan is None:
-            log.info("%s answer rejected (%s); asking once more", action.id, "; ".join(problems))
+        checked, code = await asyncio.to_thread(self._check_answer, action, source, span,
+                                                answer, strict)
+        if checked.plan is None:
+            log.info("%s answer rejected (%s); asking once more", action.id,
+                     "; ".join(checked.problems))
             on_text("\n\n[qwen-lsp: the answer did not pass the checks; asking once more]\n\n")
-            retry = repair_messages(self.prompts, messages, answer, problems, source, span)
+            retry = repair_messages(self.prompts, messages, answer, checked.problems, source,
+                                    span)
             retry_key = await self._key(action.id + ":repair", retry, params)
             answer = await self.worker.run(retry_key, retry, params, on_text)
-            plan, problems, code = await asyncio.to_thread(self._check, action, source, span,
-                                                           answer, False)
-        if plan is None:
+            checked, code = await asyncio.to_thread(self._check_answer, action, source, span,
+                                                    answer, strict)
+        if checked.plan is None:
             raise ActionError("the model's answer did not pass the checks, so nothing was "
-                              "applied: " + "; ".join(problems))
+                              "applied: " + "; ".join(checked.problems))
+        if not checked.plan.edits:
+            return RewriteOutcome(plan=checked.plan, cached=False,
+                                  notes=checked.notes or [_NO_CHANGE])
         self._store(key, {"code": code}, params)
-        return RewriteOutcome(plan=plan, cached=False, notes=plan.notes)
+        return RewriteOutcome(plan=checked.plan, cached=False, notes=checked.notes)
 
     @staticmethod
-    def _check(action: Action, source: Source, span: Span, answer: str,
-               first: bool) -> tuple[Plan | None, list[str], str]:
-        """Plan the answer's edits; on the first try an unchanged answer is sent back."""
+    def _check_answer(action: Action, source: Source, span: Span, answer: str,
+                      strict: bool) -> tuple[Checked, str]:
         code = extract_code(answer)
         if code is None:
-            return None, ["the answer held no code block"], ""
-        plan, problems = plan_rewrite(action, source, span, code)
-        if first and plan is not None and not plan.edits:
-            return None, ["it is the original code, unchanged: apply the improvements"], code
-        return plan, problems, code
+            return Checked(None, ["the answer held no code block"]), ""
+        checked = check_candidate(action, source, span, code)
+        if strict and checked.plan is not None and checked.plan.edits and \
+                not checked.behaviour_checked:
+            reason = checked.behaviour.reason if checked.behaviour else "it was not checked"
+            log.info("a general refactor that could not be behaviour-checked (%s) is not "
+                     "applied", reason)
+            unchanged = check_candidate(action, source, span, span.code, behaviour=False)
+            unchanged.notes = [f"{_NO_CHANGE} (the model's suggestion could not be "
+                               f"behaviour-checked: {reason})"]
+            return unchanged, ""
+        return checked, code
+
+
+_RULES_NOTE = "refactored by ruff's rules, no model needed"
+_NO_CHANGE = "no improvement found: nothing was applied"
 
 
 _LABEL_LINE = re.compile(r"\n+(?=\*\*[^*\n]{1,40}:?\*\*)")

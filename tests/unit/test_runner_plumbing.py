@@ -99,29 +99,77 @@ async def test_a_rejected_answer_gets_one_repair_with_the_problem_fed_back(tmp_p
         worker.shutdown()
 
 
+INDEX_OF = '''\
+def index_of(xs, wanted):
+    for i in range(len(xs)):
+        if xs[i] == wanted:
+            return i
+    return -1
+'''
+
+
+def _index_of():
+    doc = OpenDocument.open("file:///find.py", "/find.py", "python", 1, INDEX_OF, 5_000_000)
+    source = doc.source(snapshot=True)
+    return source, resolve_span(source, 4, 4, max_lines=400, need_syntax=True)
+
+
 async def test_two_bad_answers_fail_clearly_and_apply_nothing(tmp_path):
-    assistant, engine, worker = await _assistant(tmp_path, [BROKEN, RENAMED])
+    broken = "```python\ndef index_of(xs, wanted:\n    return xs.index(wanted)\n```"
+    renamed = "```python\ndef find(xs, wanted):\n    return xs.index(wanted)\n```"
+    assistant, engine, worker = await _assistant(tmp_path, [broken, renamed])
     try:
-        source = _source()
+        source, span = _index_of()
         with pytest.raises(ActionError, match="did not pass the checks.*no longer named"):
-            await assistant.rewrite(Action.REFACTOR, source, _span(source, 5), GenParams(),
-                                    lambda s: None)
+            await assistant.rewrite(Action.REFACTOR, source, span, GenParams(), lambda s: None)
         assert len(engine.calls) == 2
+        # the model was told what to improve: the linter's finding
+        assert "enumerate" in engine.calls[0].messages[-1]["content"]
         assert assistant.cache.info()["entries"] == 0  # a failure is not cached
     finally:
         worker.shutdown()
 
 
-async def test_an_unchanged_answer_is_sent_back_once_then_reported_as_no_change(tmp_path):
-    same = "```python\n" + "\n".join(x[4:] for x in CODE.split("\n")[4:9]) + "\n```"
-    assistant, engine, worker = await _assistant(tmp_path, [same, same])
+async def test_when_the_model_fails_the_rule_based_refactor_is_kept(tmp_path):
+    assistant, engine, worker = await _assistant(tmp_path, [BROKEN, RENAMED])
     try:
         source = _source()
         outcome = await assistant.rewrite(Action.REFACTOR, source, _span(source, 5), GenParams(),
                                           lambda s: None)
-        assert len(engine.calls) == 2
+        assert "result += p" in outcome.plan.new_text  # ruff's fix, behaviour-checked
+        assert any("further changes were not used" in n for n in outcome.notes)
+        assert any(n.startswith("behaviour-checked on") for n in outcome.notes)
+    finally:
+        worker.shutdown()
+
+
+async def test_a_behaviour_change_is_sent_back_with_its_counterexample(tmp_path):
+    wrong = "```python\ndef index_of(xs, wanted):\n    return xs.index(wanted)\n```"
+    right = ("```python\ndef index_of(xs, wanted):\n    for i, x in enumerate(xs):\n"
+             "        if x == wanted:\n            return i\n    return -1\n```")
+    assistant, engine, worker = await _assistant(tmp_path, [wrong, right])
+    try:
+        source, span = _index_of()
+        outcome = await assistant.rewrite(Action.REFACTOR, source, span, GenParams(),
+                                          lambda s: None)
+        repair = engine.calls[1].messages[-1]["content"]
+        assert "behaves differently" in repair and "index_of(" in repair, repair
+        assert "enumerate(xs)" in outcome.plan.new_text
+        assert any(n.startswith("behaviour-checked on") for n in outcome.notes)
+    finally:
+        worker.shutdown()
+
+
+async def test_an_unchanged_answer_is_reported_at_once_as_no_improvement(tmp_path):
+    same = "```python\n" + INDEX_OF + "```"
+    assistant, engine, worker = await _assistant(tmp_path, [same, same])
+    try:
+        source, span = _index_of()
+        outcome = await assistant.rewrite(Action.REFACTOR, source, span, GenParams(),
+                                          lambda s: None)
+        assert len(engine.calls) == 1
         assert outcome.plan.edits == []
-        assert any("no changes" in n for n in outcome.notes)
+        assert any("no improvement found" in n for n in outcome.notes)
     finally:
         worker.shutdown()
 

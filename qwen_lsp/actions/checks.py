@@ -1,0 +1,130 @@
+"""Every check a rewrite passes before it may be applied.
+
+`plan_rewrite` checks the form (it parses, keeps the name and the parameters, is
+async when asked) and plans the edits. Here, on top, for Python: no name the
+rewrite uses is undefined (pyflakes), its docstring is kept, and it behaves like
+the original on the same inputs (`qwen_lsp.verify`, run in a limited child
+process); for JavaScript the same comparison runs under node where it can.
+"""
+
+from __future__ import annotations
+
+import ast
+import logging
+import re
+import textwrap
+from dataclasses import dataclass, field
+
+from qwen_lsp.actions.action import Action
+from qwen_lsp.actions.rewrite import Plan, plan_rewrite
+from qwen_lsp.actions.span import Source, Span
+from qwen_lsp.edits import apply_edits
+from qwen_lsp.verify import BehaviourReport, check_javascript, check_python, undefined_names
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Checked:
+    """A candidate rewrite after the checks: a plan, or the problems that stop it."""
+
+    plan: Plan | None
+    problems: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    behaviour: BehaviourReport | None = None
+
+    @property
+    def unchanged(self) -> bool:
+        return self.plan is not None and not self.plan.edits
+
+    @property
+    def behaviour_checked(self) -> bool:
+        return self.behaviour is not None and self.behaviour.status == "same"
+
+
+def _class_name(span: Span) -> str | None:
+    if span.target.kind != "method" or span.context is None or not span.context.class_header:
+        return None
+    match = re.search(r"\bclass\s+([A-Za-z_]\w*)", span.context.class_header)
+    return match.group(1) if match else None
+
+
+def keep_docstring(original: str, code: str) -> str:
+    """Put the original's docstring back into a Python rewrite that dropped it."""
+    try:
+        old = ast.parse(textwrap.dedent(original)).body[0]
+        new = ast.parse(textwrap.dedent(code)).body[0]
+    except (SyntaxError, IndexError):
+        return code
+    if not isinstance(old, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) or \
+            not isinstance(new, type(old)) or ast.get_docstring(old) is None or \
+            ast.get_docstring(new) is not None:
+        return code
+    doc_node = old.body[0]
+    old_lines = textwrap.dedent(original).split("\n")
+    doc_lines = old_lines[doc_node.lineno - 1:doc_node.end_lineno]
+    first_stmt = new.body[0]
+    if first_stmt.lineno == new.lineno:
+        return code  # a one-line body (`def f(): return 1`): leave it
+    lines = textwrap.dedent(code).split("\n")
+    body_line = lines[first_stmt.lineno - 1]
+    indent = body_line[: len(body_line) - len(body_line.lstrip())]
+    old_indent = doc_lines[0][: len(doc_lines[0]) - len(doc_lines[0].lstrip())]
+    moved = [indent + line[len(old_indent):] if line.startswith(old_indent) else line
+             for line in doc_lines]
+    at = first_stmt.lineno - 1
+    # decorators/comments above the body's first statement stay where they are
+    return "\n".join(lines[:at] + moved + lines[at:])
+
+
+def check_candidate(action: Action, source: Source, span: Span, code: str, *,
+                    behaviour: bool = True) -> Checked:
+    """Plan `code` as the new text of the span and run every check on it."""
+    is_python = source.spec is not None and source.spec.name == "python"
+    if is_python and action is Action.REFACTOR:
+        code = keep_docstring(span.code, code)
+    plan, problems = plan_rewrite(action, source, span, code)
+    if plan is None:
+        return Checked(None, problems)
+    checked = Checked(plan, notes=list(plan.notes))
+    if not plan.edits:
+        return checked
+    new_definition = textwrap.dedent(plan.new_text.replace("\r\n", "\n"))
+    if is_python:
+        # the whole new file: the span's new text and the rule edits (`import asyncio`)
+        after = apply_edits(source.text, plan.edits)
+        shift = sum(len(e.new_text.encode("utf-8")) - (e.end_byte - e.start_byte)
+                    for e in plan.edits if e.end_byte <= span.start_byte
+                    and not (e.start_byte == e.end_byte == span.start_byte))
+        start = after.count(b"\n", 0, span.start_byte + shift) + 1
+        undefined = undefined_names(after.decode("utf-8", errors="replace"), start,
+                                    start + plan.new_text.count("\n"),
+                                    module_source_before=source.text.decode("utf-8",
+                                                                            errors="replace"))
+        if undefined:
+            return Checked(None, undefined)
+    if not behaviour or action is not Action.REFACTOR or not span.target.name:
+        return checked
+    report = _behaviour(source, span, new_definition)
+    checked.behaviour = report
+    if report.status == "different":
+        return Checked(None, [f"it behaves differently: {report.counterexample}"],
+                       behaviour=report)
+    checked.notes.append(report.note())
+    return checked
+
+
+def _behaviour(source: Source, span: Span, new_definition: str) -> BehaviourReport:
+    module = source.text.decode("utf-8", errors="replace")
+    name = span.target.name or ""
+    assert source.spec is not None
+    try:
+        if source.spec.name == "python":
+            return check_python(module, span.code, new_definition, name,
+                                class_name=_class_name(span))
+        return check_javascript(module, span.code, new_definition, name,
+                                language=source.spec.name)
+    except Exception as exc:  # the checker must never take a rewrite down with it
+        log.exception("the behaviour check failed")
+        return BehaviourReport(status="unchecked", cases=0, counterexample=None,
+                               reason=f"the check failed ({type(exc).__name__})")
