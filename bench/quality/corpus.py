@@ -153,8 +153,8 @@ def select_tests(name: str, items: list[tuple[str, str, set[str]]]) -> list[str]
 
 def python_cases(pkg_label: str, tree: Path, modules: dict[str, tuple[str, ...]],
                  pythonpath: list[str], extra: list[str], actions: list[str], cap: int,
-                 origin: str, extraction: str, want_async: bool | None = None
-                 ) -> tuple[list[dict], list[dict]]:
+                 origin: str, extraction: str, want_async: bool | None = None,
+                 min_lines: int = MIN_LINES) -> tuple[list[dict], list[dict]]:
     """Candidate cases of one tree, checked against its tests; (kept, dropped)."""
     kept: list[dict] = []
     dropped: list[dict] = []
@@ -182,8 +182,8 @@ def python_cases(pkg_label: str, tree: Path, modules: dict[str, tuple[str, ...]]
                 why = "dunder method (tests cannot be matched by name)"
             elif counts[fn["qualname"]] > 1:
                 why = "defined more than once in the module (property setter or overload)"
-            elif not MIN_LINES <= n_lines <= MAX_LINES:
-                why = f"{n_lines} lines, outside {MIN_LINES}-{MAX_LINES}"
+            elif not min_lines <= n_lines <= MAX_LINES:
+                why = f"{n_lines} lines, outside {min_lines}-{MAX_LINES}"
             elif want_async is not None and fn["is_async"] != (not want_async):
                 why = "already async" if want_async else "async"
             if why:
@@ -388,8 +388,10 @@ def prepare(force: bool = False, only: str | None = None) -> dict:
         folder = CASES / "python_async"
         modules = {p.name: (f"test_{p.name}",) for p in sorted(folder.glob("*.py"))
                    if not p.name.startswith(("test_", "_", "conftest"))}
+        # small functions are real conversion targets too (fetch_json is 4 lines)
         return python_cases("written", folder, modules, ["."], [], ["async"], 10_000,
-                            "written", "module written for the bench", want_async=True)
+                            "written", "module written for the bench", want_async=True,
+                            min_lines=2)
     k, d = _cached("python_async", again("python_async"), build_py_async)
     cases += k
     dropped += d

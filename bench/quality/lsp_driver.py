@@ -12,6 +12,7 @@ import asyncio
 import os
 import sys
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,15 @@ from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 SERVER = [sys.executable, "-m", "qwen_lsp"]
+
+
+def server_command(snapshot: Path | None) -> list[str]:
+    """`python -m qwen_lsp`, from the source tree or from a snapshot of one commit."""
+    if snapshot is None:
+        return list(SERVER)
+    prelude = (f"import sys; sys.path.insert(0, {str(snapshot)!r}); import runpy; "
+               "runpy.run_module('qwen_lsp', run_name='__main__', alter_sys=True)")
+    return [sys.executable, "-c", prelude]
 COMMANDS = {"refactor": "qwenLsp.refactor", "async": "qwenLsp.convertToAsync",
             "explain": "qwenLsp.explain"}
 LANGUAGE_IDS = {"python": "python", "javascript": "javascript", "typescript": "typescript"}
@@ -45,8 +55,9 @@ class ServerSession:
     """A `qwen-lsp` process with an initialized LSP session."""
 
     def __init__(self, workdir: Path, options: dict[str, Any], locale: str = "en",
-                 command_timeout: float = 240.0) -> None:
+                 command_timeout: float = 240.0, snapshot: Path | None = None) -> None:
         self.workdir = workdir
+        self.snapshot = snapshot
         self.options = options
         self.locale = locale
         self.command_timeout = command_timeout
@@ -61,7 +72,8 @@ class ServerSession:
         from qwen_lsp.engine.model import resolve_model
         env["QWEN_LSP_MODEL"] = str(resolve_model(None))
         env.pop("QWEN_LSP_CACHE_DIR", None)
-        config = ClientServerConfig(server_command=SERVER, server_env=env)
+        config = ClientServerConfig(server_command=server_command(self.snapshot),
+                                    server_env=env)
         client = await config.start()
         # The server's stderr goes to a log file, not into the bench's progress lines.
         if client._stderr_forwarder is not None:
@@ -125,18 +137,29 @@ class ServerSession:
         params = types.ExecuteCommandParams(command=COMMANDS[action], arguments=[arg])
         self._applied.clear()
         start = time.perf_counter()
-        future = client.protocol.send_request(types.WORKSPACE_EXECUTE_COMMAND, params)
-        try:
-            result = await asyncio.wait_for(asyncio.wrap_future(future), self.command_timeout)
-            outcome = CommandOutcome("ok", result=result)
-        except asyncio.TimeoutError:
-            outcome = CommandOutcome("timeout", error=f"no answer in {self.command_timeout} s")
-            await self.stop()  # a wedged server is replaced for the next case
-        except Exception as exc:  # noqa: BLE001 - JSON-RPC errors and dead servers alike
-            if self.alive():
-                outcome = CommandOutcome("refused", error=str(exc))
+        msg_id = f"bench-{uuid.uuid4()}"
+        future = asyncio.wrap_future(client.protocol.send_request(
+            types.WORKSPACE_EXECUTE_COMMAND, params, msg_id=msg_id))
+        done, _ = await asyncio.wait({future}, timeout=self.command_timeout)
+        if not done:
+            # Too slow: cancel it the way an editor does; a server that does not answer
+            # even that is replaced for the next case.
+            client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id=msg_id))
+            done, _ = await asyncio.wait({future}, timeout=30)
+            outcome = CommandOutcome("timeout", error=f"no answer in {self.command_timeout} s"
+                                     + ("" if done else "; no answer to $/cancelRequest either"))
+            if done:
+                future.exception()  # retrieved: the expected RequestCancelled
             else:
-                outcome = CommandOutcome("crash", error=f"the server died: {exc}")
+                await self.stop()
+        else:
+            try:
+                outcome = CommandOutcome("ok", result=future.result())
+            except Exception as exc:  # noqa: BLE001 - JSON-RPC errors and dead servers alike
+                if self.alive():
+                    outcome = CommandOutcome("refused", error=str(exc))
+                else:
+                    outcome = CommandOutcome("crash", error=f"the server died: {exc}")
         outcome.seconds = time.perf_counter() - start
         outcome.applied_edits = list(self._applied)
         if self.alive() and self.client is not None:

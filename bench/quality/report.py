@@ -128,8 +128,12 @@ def markdown(meta: dict, records: list[dict]) -> str:
             rows.append((f"{lang} {answer} {who}", row))
     if rows:
         out += ["", "**explain** (checks: the share of cases that pass each)", "", _table(rows)]
-    restarts = sum(max(0, v - 1) for v in meta.get("server_starts", {}).values())
-    out += ["", f"Server restarts during the run: {restarts}."]
+    restarts = sum(bool(r.get("server", {}).get("server_restarted")) for r in records)
+    timeouts = sum(r.get("server", {}).get("status") == "timeout" for r in records)
+    planned = meta.get("planned_tasks", len(records))
+    out += ["", f"{len(records)} of {planned} planned tasks ran"
+            + (" (stopped early: continue with --resume)" if len(records) < planned else "")
+            + f"; server timeouts: {timeouts}; server restarts: {restarts}."]
     return "\n".join(out) + "\n"
 
 

@@ -38,7 +38,11 @@ import checks  # noqa: E402
 import corpus  # noqa: E402
 import report  # noqa: E402
 import testrun  # noqa: E402
-from lsp_driver import ServerSession, apply_text_edits, edits_for  # noqa: E402
+from lsp_driver import (  # noqa: E402
+    ServerSession,
+    apply_text_edits,
+    edits_for,
+)
 
 REPO = HERE.parents[1]
 RESULTS = HERE / "results"
@@ -91,6 +95,33 @@ def sample(tasks: list[dict], n: int) -> list[dict]:
         biggest = max(quota, key=lambda k: quota[k])
         quota[biggest] -= 1
     return [t for k, g in groups.items() for t in g[:quota[k]]]
+
+
+def interleave(tasks: list[dict]) -> list[dict]:
+    """Round-robin over the strata, so that any prefix of the run is itself stratified."""
+    groups: dict[str, list[dict]] = {}
+    for t in sorted(tasks, key=lambda t: _key(t["case"]["id"] + t["action"] + t["lang"])):
+        groups.setdefault(stratum(t), []).append(t)
+    total = len(tasks)
+    # each stratum advances in proportion to its size
+    progress = {k: 0.0 for k in groups}
+    out: list[dict] = []
+    taken = {k: 0 for k in groups}
+    while len(out) < total:
+        for k, g in groups.items():
+            progress[k] += len(g) / total
+            while taken[k] < len(g) and progress[k] >= taken[k] + 1 - 1e-9:
+                out.append(g[taken[k]])
+                taken[k] += 1
+        if all(taken[k] == len(g) for k, g in groups.items()):
+            break
+    return out
+
+
+def task_key(rec_or_task: dict) -> tuple[str, str, str]:
+    if "case" in rec_or_task:
+        return (rec_or_task["case"]["id"], rec_or_task["action"], rec_or_task["lang"])
+    return (rec_or_task["id"], rec_or_task["action"], rec_or_task["answer_language"])
 
 
 # ---------------------------------------------------------------- judging one rewrite
@@ -262,6 +293,20 @@ def baseline_side(model: baseline.RawModel, task: dict, source: str,
 
 # ---------------------------------------------------------------- the run
 
+def snapshot_server(rev: str) -> tuple[Path, str]:
+    """`git archive REV qwen_lsp` into .work/: the server of one commit, whatever the
+    checkout does meanwhile."""
+    commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", rev],
+                            capture_output=True, text=True, check=True).stdout.strip()
+    dest = corpus.WORK / "server" / commit
+    if not (dest / "qwen_lsp" / "__main__.py").exists():
+        dest.mkdir(parents=True, exist_ok=True)
+        archive = subprocess.run(["git", "-C", str(REPO), "archive", commit, "qwen_lsp"],
+                                 capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
+    return dest, commit
+
+
 def machine() -> dict[str, Any]:
     model_name = ""
     try:
@@ -287,6 +332,13 @@ def machine() -> dict[str, Any]:
 
 async def run(args: argparse.Namespace) -> Path:
     manifest = corpus.prepare(force=args.force_prepare)
+    snapshot, server_commit = (snapshot_server(args.server_commit) if args.server_commit
+                               else (None, None))
+    prelude = f"import sys; sys.path.insert(0, {str(snapshot)!r}); " if snapshot else ""
+    check = subprocess.run([sys.executable, "-c",
+                            prelude + "import qwen_lsp; print(qwen_lsp.__file__)"],
+                           capture_output=True, text=True)
+    server_source = check.stdout.strip()
     cases = manifest["cases"]
     if args.cases:
         pattern = re.compile(args.cases)
@@ -295,27 +347,44 @@ async def run(args: argparse.Namespace) -> Path:
     tasks = build_tasks(cases, actions, args.explain_en, args.explain_zh)
     if args.sample:
         tasks = sample(tasks, args.sample)
-    tasks.sort(key=lambda t: (t["lang"], t["action"], t["case"]["language"]))
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    tasks = interleave(tasks)
+    records: list[dict] = []
+    if args.resume:
+        out_path = Path(args.resume)
+        previous = json.loads(out_path.read_text())
+        meta = previous["meta"]
+        records = previous["tasks"]
+        stamp = meta["started"]
+        done = {task_key(r) for r in records}
+        tasks = [t for t in tasks if task_key(t) not in done]
+        meta.setdefault("resumed", []).append(
+            {"at": datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ"),
+             "machine": machine()})
+    else:
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        out_path = RESULTS / f"{stamp}.json"
     RESULTS.mkdir(exist_ok=True)
-    out_path = RESULTS / f"{stamp}.json"
     work = corpus.WORK / "runs" / stamp
     work.mkdir(parents=True, exist_ok=True)
-    meta = {"started": stamp, "machine": machine(), "args": vars(args),
-            "corpus": {"packages": manifest["packages"], "cases": len(manifest["cases"]),
-                       "dropped": len(manifest["dropped"])},
-            "server": {"command": "python -m qwen_lsp", "cache_enabled": args.cache,
-                       "threads": 2, "client": "visual-studio-code capabilities"},
-            "baseline": None if args.no_baseline else {
-                "model": "the embedded GGUF via llama_cpp.Llama", "n_threads": 2, "n_ctx": 4096,
-                "temperature": 0, "max_tokens": 768, "prompt": "naive (see baseline.py)"}}
+    if not args.resume:
+        meta = {"started": stamp, "machine": machine(), "args": vars(args),
+                "corpus": {"packages": manifest["packages"], "cases": len(manifest["cases"]),
+                           "dropped": len(manifest["dropped"])},
+                "server": {"command": "python -m qwen_lsp", "source": server_source,
+                           "commit": server_commit or "the working tree",
+                           "cache_enabled": args.cache,
+                           "threads": 2, "client": "visual-studio-code capabilities"},
+                "baseline": None if args.no_baseline else {
+                    "model": "the embedded GGUF via llama_cpp.Llama", "n_threads": 2,
+                    "n_ctx": 4096, "temperature": 0, "max_tokens": 768,
+                    "prompt": "naive (see baseline.py)"}}
+    meta["planned_tasks"] = len(records) + len(tasks)
     log(f"{len(tasks)} tasks: " + ", ".join(
         f"{k} {v}" for k, v in sorted(_count(tasks).items())) + f" -> {out_path}")
     model = None if args.no_baseline else baseline.RawModel()
-    records: list[dict] = []
     sessions: dict[str, ServerSession] = {}
-    starts: dict[str, int] = {}
-    meta["server_starts"] = starts
+    meta.setdefault("server_starts", {})
+    starts = meta["server_starts"]
 
     def options(lang: str) -> dict[str, Any]:
         opts: dict[str, Any] = {"cache": {"enabled": args.cache,
@@ -336,13 +405,17 @@ async def run(args: argparse.Namespace) -> Path:
                                    "line": case["line"], "lines": case["end_line"]
                                    - case["first_line"] + 1}
             source = (Path(case["tree"]) / case["module"]).read_text(encoding="utf-8")
+            if args.max_minutes and time.perf_counter() - started > 60 * args.max_minutes:
+                log(f"stopping after {args.max_minutes} minutes: {len(tasks) - i + 1} tasks "
+                    f"left (continue with --resume {out_path})")
+                meta["stopped_early"] = True
+                break
+            meta["stopped_early"] = False
             if task["lang"] not in sessions:
-                for lang, s in sessions.items():
-                    starts[lang] = s.starts
-                    await s.stop()
-                sessions.clear()
-                sessions[task["lang"]] = ServerSession(work, options(task["lang"]),
-                                                       command_timeout=args.timeout)
+                sessions[task["lang"]] = ServerSession(
+                    work / task["lang"], options(task["lang"]), command_timeout=args.timeout,
+                    snapshot=snapshot)
+                (work / task["lang"]).mkdir(exist_ok=True)
             session = sessions[task["lang"]]
             try:
                 rec["server"] = await server_side(session, task, source, work / "tmp")
@@ -365,9 +438,9 @@ async def run(args: argparse.Namespace) -> Path:
                 _save(out_path, meta, records)
     finally:
         for lang, s in sessions.items():
-            starts[lang] = s.starts
+            starts[lang] = starts.get(lang, 0) + s.starts
             await s.stop()
-    meta["seconds"] = round(time.perf_counter() - started, 1)
+    meta["seconds"] = round(meta.get("seconds", 0) + time.perf_counter() - started, 1)
     _save(out_path, meta, records)
     table = report.markdown(meta, records)
     print(table)
@@ -419,7 +492,14 @@ def main() -> None:
                         help="explain tasks in English (2/3 Python, 1/3 JavaScript)")
     parser.add_argument("--explain-zh", type=int, default=12,
                         help="explain tasks with explanationLanguage zh")
-    parser.add_argument("--timeout", type=float, default=240.0, help="per server command")
+    parser.add_argument("--timeout", type=float, default=300.0, help="per server command")
+    parser.add_argument("--max-minutes", type=float, default=0,
+                        help="start no new task after this long (the order is interleaved, "
+                        "so what ran is still stratified)")
+    parser.add_argument("--resume", help="continue the run in this results JSON")
+    parser.add_argument("--server-commit", metavar="REV",
+                        help="run the server of this commit (git archive into .work/) "
+                        "instead of the working tree, e.g. HEAD")
     parser.add_argument("--prepare", action="store_true", help="build the corpus and stop")
     parser.add_argument("--force-prepare", action="store_true", help="rebuild the corpus")
     args = parser.parse_args()
