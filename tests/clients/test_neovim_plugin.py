@@ -262,7 +262,8 @@ def test_plugin_explains_in_a_float_that_fills_in_as_it_streams(tmp_path, model_
     # the statusline (vim.lsp.status()) got a short summary, never the streamed text
     statuses = [p["lsp_status"] for p in reports if p["lsp_status"]]
     assert statuses, reports
-    assert all(len(s) < 100 and "Qwen" in s for s in statuses), statuses
+    assert all(re.fullmatch(r"Qwen: Explaining `shout`: (1 word|\d+ words) so far", s)
+               for s in statuses), statuses
     kinds = [p["kind"] for p in seen["progress"] if p["token"] == token]
     assert kinds[0] == "begin" and kinds[-1] == "end", kinds
 
@@ -293,6 +294,8 @@ def test_plugin_cancels_a_refactor_midway_the_server_goes_idle_and_a_crash_is_re
 
     # cancelled while the model was writing (the server was busy) ...
     assert step["first_report"]["message"], step["first_report"]
+    assert re.fullmatch(r"Qwen: Refactoring `invoice_lines`: (1 line|\d+ lines) so far",
+                        step["first_report"]["lsp_status"]), step["first_report"]
     assert step["busy_ticks_500ms"] >= 5, step  # >= 0.05 s of CPU in 0.5 s (a shared CPU)
     # ... answered with RequestCancelled: Neovim logs the ack and calls no handler
     assert not step["handler_called"]

@@ -200,7 +200,10 @@ function M.send(action, client, bufnr, argument)
       M.cancel_request(request)
     end)
   end
-  handlers.watchers[request.token] = watcher(request)
+  handlers.watchers[request.token] = {
+    on_progress = watcher(request),
+    unit = action == "explain" and "words" or "lines",
+  }
   handlers.hold(client.id)
   local params = { command = M.COMMANDS[action], arguments = { argument },
                    workDoneToken = request.token }

@@ -5,31 +5,39 @@
 --- $/progress: reports on a token the plugin passed as workDoneToken go to that request's
 --- watcher (the explanation float fills in from them; each report's `message` is the
 --- whole text so far). What reaches vim.lsp.status(), and so the statusline, is a short
---- summary instead of the streamed text.
+--- count ("57 words so far") instead of the streamed text.
 ---
 --- window/showMessage: while a plugin command runs, the server's messages are held; when
 --- it ends, those repeating what the plugin already showed (its error, its notes) are
 --- dropped and the rest shown.
 local M = {}
 
---- token -> function(value: table)
---- @type table<string|integer, fun(value: table)>
+--- The plugin's own tokens: what to do with each progress value, and how to count the
+--- streamed text for the statusline ("words" for an explanation, "lines" for code).
+--- @type table<string|integer, { on_progress: fun(value: table), unit: "words"|"lines" }>
 M.watchers = {}
 
---- client id -> { active = integer, messages = table[], shown = string[] }
+--- client id -> showMessage notifications held while plugin commands run on it
 --- @type table<integer, { active: integer, messages: table[], shown: string[] }>
 local held = {}
 
---- The short form of a progress message for the statusline.
+--- The short form of a streamed report for the statusline.
+--- @param message string the whole text so far
+--- @param unit "words"|"lines"
+--- @return string
+function M.summary(message, unit)
+  local count = unit == "words" and select(2, message:gsub("%S+", ""))
+    or select(2, message:gsub("\n", "")) + 1
+  local noun = unit == "words" and "word" or "line"
+  return ("%d %s%s so far"):format(count, noun, count == 1 and "" or "s")
+end
+
+--- A report on a token of someone else's: kept unless it is long (streamed text).
 --- @param message string
 --- @return string
-function M.summary(message)
-  local lines = select(2, message:gsub("\n", "\n")) + 1
-  if lines > 1 then
-    return ("%d lines so far"):format(lines)
-  end
-  if vim.fn.strchars(message) > 60 then
-    return "…" .. vim.fn.strcharpart(message, vim.fn.strchars(message) - 59)
+local function shorten(message)
+  if message:find("\n") or vim.fn.strchars(message) > 60 then
+    return M.summary(message, "lines")
   end
   return message
 end
@@ -41,14 +49,14 @@ function M.progress(err, params, ctx, config)
   if type(value) == "table" then
     local watcher = M.watchers[params.token]
     if watcher then
-      local ok, problem = pcall(watcher, value)
+      local ok, problem = pcall(watcher.on_progress, value)
       if not ok then
         vim.notify("qwen-lsp: " .. tostring(problem), vim.log.levels.ERROR)
       end
     end
-    if type(value.message) == "string" then
-      params = { token = params.token,
-                 value = vim.tbl_extend("force", value, { message = M.summary(value.message) }) }
+    if type(value.message) == "string" and value.kind == "report" then
+      local short = watcher and M.summary(value.message, watcher.unit) or shorten(value.message)
+      params = { token = params.token, value = vim.tbl_extend("force", value, { message = short }) }
     end
   end
   return vim.lsp.handlers["$/progress"](err, params, ctx, config)
