@@ -1,4 +1,4 @@
 -- luacheck . (Debian: apt-get install lua-check)
 std = "luajit"
-read_globals = { "vim" }
+globals = { "vim" } -- vim.bo[...], vim.b, vim.g are written to
 max_line_length = 100
