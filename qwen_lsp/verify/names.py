@@ -130,7 +130,7 @@ class _Import:
 class ModuleFacts:
     imports: dict[str, _Import] = field(default_factory=dict)
     functions: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = field(default_factory=dict)
-    classes: set[str] = field(default_factory=set)
+    classes: dict[str, ast.ClassDef] = field(default_factory=dict)
     constants: dict[str, ast.stmt] = field(default_factory=dict)
     repeated: set[str] = field(default_factory=set)
     conditional: set[str] = field(default_factory=set)
@@ -177,7 +177,7 @@ def module_facts(source: str) -> ModuleFacts:
             facts.functions[node.name] = node
             bind(node.name, node)
         elif isinstance(node, ast.ClassDef):
-            facts.classes.add(node.name)
+            facts.classes[node.name] = node
             bind(node.name, node)
         elif isinstance(node, (ast.Assign, ast.AnnAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
@@ -346,7 +346,7 @@ class _Resolver:
         elif name in facts.functions:
             self.resolve_helper(name, who)
         elif name in facts.classes:
-            raise Unsafe(f"{who} uses the class `{name}` defined in this file")
+            self.resolve_helper(name, who)
         elif name in facts.constants:
             self.resolve_constant(name, who)
         elif name in facts.conditional:
@@ -402,12 +402,15 @@ class _Resolver:
         self.needed[name] = imported.line
 
     def resolve_helper(self, name: str, who: str) -> None:
-        node = self.facts.functions[name]
+        """A same-file function or class goes along if everything it uses may."""
+        node = self.facts.functions.get(name) or self.facts.classes[name]
+        kind = "class" if isinstance(node, ast.ClassDef) else "helper"
         self.visiting.add(name)
         tree = ast.Module(body=[_DropAnnotations().visit(ast.parse(ast.unparse(node)).body[0])],
                           type_ignores=[])
         code = ast.unparse(tree)
-        self.check_code(code, tree, {name}, f"its helper `{name}`")
+        own = {name, "super", "__class__"} if kind == "class" else {name}
+        self.check_code(code, tree, own, f"its {kind} `{name}`")
         self.visiting.discard(name)
         self.needed[name] = code
 

@@ -41,8 +41,8 @@ def reason(module: str, function: str, **kwargs) -> str:
      "it uses `tidy`, which may come from `from helpers import *`"),
     ("try:\n    import ujson as json\nexcept ImportError:\n    import json\n",
      "def f(x):\n    return json.dumps(x)", "it uses `json`, which is set by code at module level"),
-    ("class Point:\n    pass\n", "def f(x):\n    return Point(x, x)",
-     "it uses the class `Point` defined in this file"),
+    ("class Store:\n    def load(self):\n        return open('data').read()\n",
+     "def f(x):\n    return Store().load()", "its class `Store` calls open()"),
     ("def load(p):\n    return open(p).read()\n", "def f(p):\n    return load(p).strip()",
      "its helper `load` calls open()"),
     ("LIMIT = 1\nLIMIT = 2\n", "def f(x):\n    return min(x, LIMIT)",
@@ -159,3 +159,25 @@ def test_undefined_names_reports_a_local_used_before_assignment():
 
 def test_undefined_names_on_a_broken_file_is_empty():
     assert undefined_names("def f(:\n", 1, 1) == []
+
+
+def test_pure_same_file_classes_go_along():
+    module = """
+        class StatisticsError(ValueError):
+            pass
+
+        class Pair:
+            def __init__(self, a, b):
+                self.a, self.b = a, b
+
+            def total(self):
+                return self.a + self.b
+    """
+    found = plan(module, """
+        def f(a, b):
+            if a is None:
+                raise StatisticsError("no a")
+            return Pair(a, b).total()
+    """)
+    assert "class StatisticsError(ValueError):" in found.prelude
+    assert "class Pair:" in found.prelude

@@ -153,7 +153,7 @@ def test_an_infinite_loop_in_the_rewrite_is_different_within_the_timeout():
     elapsed = time.perf_counter() - start
     assert report.status == "different"
     assert "the rewrite does not finish within" in report.counterexample
-    assert elapsed < 2.0
+    assert elapsed < 2.5  # the wall-clock limit is the budget + 1 s
 
 
 @pytest.fixture
@@ -405,7 +405,7 @@ def test_the_whole_check_fits_its_budget():
                    "total")
     elapsed = time.perf_counter() - start
     assert report.status == "same"
-    assert elapsed < 1.5  # 0.2-0.3 s when the machine is quiet; see test_verify_timing
+    assert elapsed < 2.0  # 0.2-0.3 s when the machine is quiet; see test_verify_timing
 
 
 def test_nothing_is_left_in_the_working_directory(tmp_path, monkeypatch):
@@ -426,3 +426,26 @@ def test_a_file_that_does_not_parse_is_unchecked(no_child):
     report = check_python("def f(:\n", "def f(x):\n    return x\n", "def f(x):\n    return x\n",
                           "f")
     assert report.reason == "the file does not parse, so what the function uses is unknown"
+
+
+def test_instances_of_a_same_file_class_compare_by_their_contents():
+    module = '''
+        from collections import namedtuple
+        from dataclasses import dataclass
+
+        Span = namedtuple("Span", "start end")
+
+        @dataclass
+        class Box:
+            width: int
+            height: int
+
+        def shapes(n: int):
+            return Span(0, n), Box(n, n + 1)
+    '''
+    text = defined(module, "shapes")
+    same = check(module, text, text.replace("Span(0, n)", "Span(start=0, end=n)"), "shapes")
+    assert same.status == "same", same
+    wrong = check(module, text, text.replace("Box(n, n + 1)", "Box(n, n)"), "shapes")
+    assert wrong.status == "different"
+    assert "Box(width=0, height=1)" in wrong.counterexample

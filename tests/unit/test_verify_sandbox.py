@@ -64,7 +64,7 @@ def f():
     while time.monotonic() < deadline and _alive(pid):
         time.sleep(0.05)
     assert not _alive(pid)
-    assert elapsed < 2.0
+    assert elapsed < 3.0  # the forked child sleeps 30 s
 
 
 def _alive(pid: int) -> bool:
@@ -100,7 +100,7 @@ def f():
     assert report.status == "different"
     assert report.counterexample == ("for f() the original returns 1; the rewrite does not "
                                      "finish (it was stopped)")
-    assert elapsed < 1.5
+    assert elapsed < 2.5  # the wall-clock limit is 1 s
 
 
 def test_the_child_sees_an_empty_environment():
