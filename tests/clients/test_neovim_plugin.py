@@ -350,12 +350,18 @@ def test_checkhealth_starts_the_server_and_finds_the_model_ready(tmp_path, model
 
 def test_checkhealth_says_how_to_install_a_missing_server(tmp_path, model_path):
     missing = tmp_path / "nowhere" / "qwen-lsp"
-    seen, _ = _session(tmp_path, model_path, ["health"], cmd=str(missing))
+    seen, _ = _session(tmp_path, model_path, ["health", "without_server"], cmd=str(missing))
     (record,) = seen["steps"]["health"]
     text = _health(record)
     assert f'ERROR the server command "{missing}" is not executable' in text, text
     assert "python3 -m venv .venv && .venv/bin/pip install ." in text, text
     assert "model ready" not in text
+    # and a command in a Python buffer says the same, once, as an error
+    step = seen["steps"]["without_server"]
+    assert step["clients"] == 0
+    ((level, message),) = [(n["level"], n["message"]) for n in step["notifications"]]
+    assert level == ERROR and f'"{missing}" is not executable' in message, message
+    assert "pip install ." in message and ":checkhealth qwen_lsp" in message, message
 
 
 def test_checkhealth_reports_a_model_that_cannot_load_and_what_to_do(tmp_path, model_path):

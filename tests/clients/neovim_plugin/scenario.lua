@@ -438,6 +438,20 @@ function steps.crash()
   }
 end
 
+-- A command in a buffer that has no server (its command is missing): what the user reads.
+function steps.without_server()
+  local since = #out.notifications
+  vim.cmd.edit(vim.fn.fnameescape(spec.file))
+  vim.wait(300)
+  -- an error message inside a command run by vim.cmd() is raised as a Lua error
+  local ran, raised = pcall(vim.cmd, "QwenExplain")
+  out.steps.without_server = {
+    raised = not ran and tostring(raised) or nil,
+    clients = #vim.lsp.get_clients({ name = "qwen_lsp" }),
+    notifications = vim.list_slice(out.notifications, since + 1),
+  }
+end
+
 function steps.health()
   local record = out.steps.health or {}
   vim.cmd("checkhealth qwen_lsp")

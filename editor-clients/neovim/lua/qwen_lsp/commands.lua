@@ -50,6 +50,28 @@ function M.client_for(bufnr)
   return vim.lsp.get_clients({ bufnr = bufnr, name = require("qwen_lsp").name })[1]
 end
 
+--- Why no qwen_lsp client serves a buffer, and what to do about it.
+--- @param bufnr integer
+--- @return string
+function M.why_no_client(bufnr)
+  local options = require("qwen_lsp").options
+  local filetype = vim.bo[bufnr].filetype
+  if not options then
+    return "qwen-lsp: the plugin is not set up: call require(\"qwen_lsp\").setup({ ... })"
+  end
+  if not vim.list_contains(options.filetypes, filetype) then
+    return ("qwen-lsp: the server is not enabled for filetype %q (the setup() option "
+            .. "filetypes)"):format(filetype)
+  end
+  if type(options.cmd) == "table" and vim.fn.executable(options.cmd[1]) == 0 then
+    return ("qwen-lsp: the server command %q is not executable: install the server "
+            .. "(python3 -m venv .venv && .venv/bin/pip install .) and set cmd; see "
+            .. ":checkhealth qwen_lsp"):format(tostring(options.cmd[1]))
+  end
+  return "qwen-lsp: the server is not running for this buffer (it failed to start or "
+    .. "stopped): see :checkhealth qwen_lsp and :LspLog"
+end
+
 --- An LSP position for a (0-based row, byte column) of the buffer.
 --- @param bufnr integer
 --- @param row integer
@@ -228,9 +250,7 @@ function M.run(action, o)
   local bufnr = api.nvim_get_current_buf()
   local client = M.client_for(bufnr)
   if not client then
-    notify(("qwen-lsp: no qwen_lsp server is attached to this buffer (filetype %q): "
-            .. "call require(\"qwen_lsp\").setup(), and see :checkhealth qwen_lsp")
-           :format(vim.bo[bufnr].filetype), vim.log.levels.ERROR)
+    notify(M.why_no_client(bufnr), vim.log.levels.ERROR)
     return
   end
   M.send(action, client, bufnr, {
