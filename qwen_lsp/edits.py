@@ -8,9 +8,11 @@ of its line means the end of that line (before the break), a line past the last 
 means the end of the source. Everything here works on one line at a time and never
 decodes the whole file, because it runs on every keystroke.
 
-Source bytes that are not valid UTF-8 are read with "surrogateescape": each bad byte
-counts as one character (one code unit in every encoding), so conversions stay
-invertible.
+Source bytes that are not valid UTF-8 count as follows, so conversions stay
+invertible: a lone surrogate a client sent (JSON allows "\\ud800"; the server keeps it
+as its 3-byte "surrogatepass" form) is one character, one UTF-16 unit, as in the
+client's string; any other bad byte (a file read from disk) is one character on its
+own, one code unit in every encoding.
 """
 
 from __future__ import annotations
@@ -25,6 +27,14 @@ ENCODINGS = ("utf-8", "utf-16", "utf-32")
 _BREAK = re.compile(rb"\r\n|\r|\n")
 _LONE_CR = re.compile(rb"\r(?!\n)")
 _DIFF_LINE = re.compile(r"[^\n]*\n|[^\n]+")  # `diff` splits at "\n" only
+# one character of text that may not be valid UTF-8: a well-formed sequence, an encoded
+# surrogate (ED A0..BF xx), or else a single bad byte
+_CHAR = re.compile(
+    rb"[\x00-\x7f]|[\xc2-\xdf][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]"
+    rb"|[\xe1-\xef][\x80-\xbf]{2}|\xf0[\x90-\xbf][\x80-\xbf]{2}"
+    rb"|[\xf1-\xf3][\x80-\xbf]{3}|\xf4[\x80-\x8f][\x80-\xbf]{2}|.",
+    re.S,
+)
 
 
 @dataclass(frozen=True)
@@ -81,12 +91,24 @@ def _char_start(source: bytes, offset: int, floor: int) -> int:
     return offset
 
 
-def _decode(data: bytes) -> str:
-    return data.decode("utf-8", "surrogateescape")
+def _units(char: bytes, encoding: str) -> int:
+    """Code units of one character matched by ``_CHAR``, in "utf-16" or "utf-32"."""
+    return 2 if encoding == "utf-16" and len(char) == 4 else 1
 
 
-def _encode(text: str) -> bytes:
-    return text.encode("utf-8", "surrogateescape")
+def _offset_by_walk(text: bytes, character: int, encoding: str) -> int:
+    """Bytes of ``text`` covered by its first ``character`` code units (text not UTF-8)."""
+    units = offset = 0
+    for match in _CHAR.finditer(text):
+        units += _units(match.group(), encoding)
+        if units > character:
+            break
+        offset = match.end()
+    return offset
+
+
+def _count_by_walk(text: bytes, encoding: str) -> int:
+    return sum(_units(match.group(), encoding) for match in _CHAR.finditer(text))
 
 
 def byte_offset(source: bytes, line: int, character: int, encoding: str) -> int:
@@ -108,13 +130,16 @@ def byte_offset(source: bytes, line: int, character: int, encoding: str) -> int:
     text = source[start:end]
     if text.isascii():
         return start + min(character, len(text))
-    decoded = _decode(text)
+    try:
+        decoded = text.decode("utf-8")
+    except UnicodeDecodeError:
+        return start + _offset_by_walk(text, character, encoding)
     if encoding == "utf-32":
-        return start + len(_encode(decoded[:character]))
-    units = decoded.encode("utf-16-le", "surrogatepass")[: 2 * character]
+        return start + len(decoded[:character].encode("utf-8"))
+    units = decoded.encode("utf-16-le")[: 2 * character]
     if len(units) >= 2 and 0xD8 <= units[-1] <= 0xDB:  # a high surrogate cut from its pair
         units = units[:-2]
-    return start + len(_encode(units.decode("utf-16-le", "surrogatepass")))
+    return start + len(units.decode("utf-16-le").encode("utf-8"))
 
 
 def position_of(source: bytes, offset: int, encoding: str) -> tuple[int, int]:
@@ -141,10 +166,13 @@ def position_of(source: bytes, offset: int, encoding: str) -> tuple[int, int]:
     text = source[start:offset]
     if encoding == "utf-8" or text.isascii():
         return line, len(text)
-    decoded = _decode(text)
+    try:
+        decoded = text.decode("utf-8")
+    except UnicodeDecodeError:
+        return line, _count_by_walk(text, encoding)
     if encoding == "utf-32":
         return line, len(decoded)
-    return line, len(decoded.encode("utf-16-le", "surrogatepass")) // 2
+    return line, len(decoded.encode("utf-16-le")) // 2
 
 
 def line_diff_edits(source: bytes, start_byte: int, end_byte: int, new_text: str) -> list[TextEdit]:

@@ -160,7 +160,11 @@ class QwenProtocol(LanguageServerProtocol):
         method = data.get("method") if isinstance(data, dict) else None
         log.warning("invalid JSON-RPC message (%s) refused: %s", method, why)
         error = JsonRpcInvalidRequest(f"invalid request: {why}")
-        self._send_response(msg_id, error=error.to_response_error())
+        if msg_id is None:  # JSON-RPC: "id": null when the id itself is unusable
+            self._send_data({"jsonrpc": self.VERSION, "id": None,
+                             "error": self.unstructure(error.to_response_error())})
+        else:
+            self._send_response(msg_id, error=error.to_response_error())
         return _Undecodable()
 
     # 4. notifications sent with an id -------------------------------------------------
