@@ -64,16 +64,16 @@ const RUNTIME = `
     return v !== null && typeof v === 'object' && typeof v.next === 'function' &&
       typeof v[Symbol.iterator] === 'function' && !Array.isArray(v);
   }
-  function runAll(fn, texts, until) {
-    const out = [];
+  // Runs the inputs in order, recording each outcome as it goes (so that what was done
+  // survives a timeout that ends the whole call) and when the current one started.
+  function runAll(fn, texts, until, progress, clock) {
     for (const text of texts) {
       if (Date.now() > until) break;
-      const start = Date.now();
+      clock.start = Date.now();
       const outcome = JSON.parse(run(fn, text));
-      outcome.ms = Date.now() - start;
-      out.push(outcome);
+      outcome.ms = Date.now() - clock.start;
+      progress.push(JSON.stringify(outcome));
     }
-    return JSON.stringify(out);
   }
   function run(fn, text) {
     const args = revive(JSON.parse(text));
@@ -197,33 +197,36 @@ function makeContext(job, code) {
   return {context};
 }
 
-function call(side, text, timeoutMs) {
-  const start = process.hrtime.bigint();
-  side.context.__input = text;
-  let outcome;
-  try {
-    outcome = JSON.parse(vm.runInContext('__runtime.run(__fn, __input)', side.context,
-                                         {timeout: Math.max(1, Math.round(timeoutMs))}));
-  } catch (error) {
-    if (error && error.code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') outcome = {kind: 'timeout'};
-    else outcome = {kind: 'throw', error: String(error).slice(0, 160)};
+// Runs one side on `texts` in as few calls into its context as possible: a timeout per
+// call costs node a watchdog thread, which is most of the work for small functions. A call
+// ends at the limit of the input it is on; an input that has used its whole limit is a
+// timeout, otherwise the next call goes on from it. Stops early after `stopAfterTimeout`.
+function runSide(side, texts, limitFor, until, stopAfterTimeout) {
+  const out = [];
+  while (out.length < texts.length && Date.now() <= until) {
+    const from = out.length;
+    const progress = vm.runInContext('[]', side.context);
+    const clock = vm.runInContext('({start: Date.now()})', side.context);
+    Object.assign(side.context, {__inputs: texts.slice(from), __until: until,
+                                 __progress: progress, __clock: clock});
+    let timedOut = false;
+    try {
+      vm.runInContext('__runtime.runAll(__fn, __inputs, __until, __progress, __clock)',
+                      side.context, {timeout: Math.max(1, Math.round(limitFor(from)))});
+    } catch (error) {
+      if (!(error && error.code === 'ERR_SCRIPT_EXECUTION_TIMEOUT')) throw error;
+      timedOut = true;
+    }
+    for (let i = 0; i < progress.length; i++) out.push(JSON.parse(progress[i]));
+    if (!timedOut) break;  // all done, or the deadline came
+    const current = out.length;
+    const ran = Date.now() - clock.start;
+    if (current < texts.length && ran >= limitFor(current)) {
+      out.push({kind: 'timeout', ms: ran});
+      if (stopAfterTimeout) break;
+    }
   }
-  outcome.ms = Number(process.hrtime.bigint() - start) / 1e6;
-  return outcome;
-}
-
-// All inputs in one call into the context: a timeout per call costs node a watchdog
-// thread each time, which is most of the work for small functions. null if it timed out.
-function callAll(side, texts, until, timeoutMs) {
-  side.context.__inputs = texts;
-  side.context.__until = until;
-  try {
-    return JSON.parse(vm.runInContext('__runtime.runAll(__fn, __inputs, __until)',
-                                      side.context, {timeout: Math.max(1, Math.round(timeoutMs))}));
-  } catch (error) {
-    if (error && error.code === 'ERR_SCRIPT_EXECUTION_TIMEOUT') return null;
-    throw error;
-  }
+  return out;
 }
 
 function main(job) {
@@ -245,35 +248,16 @@ function main(job) {
   const texts = job.cases.map(([args]) => JSON.stringify(args));
   const counts = {cases: 0, raised: 0, generated: 0, generated_raised: 0, skipped: 0, slow: 0};
   const state = {counts, firstError: null};
-  // Fast path: each side on all inputs at once; on a timeout, one input at a time.
-  const before = callAll(original, texts, deadline - (deadline - Date.now()) / 2,
-                         job.seconds * 1000);
-  if (before !== null) {
-    const totalMs = before.reduce((sum, a) => sum + a.ms, 0);
-    const limit = Math.max(200, 20 * totalMs + 50);
-    const after = callAll(rewrite, texts.slice(0, before.length), Infinity, limit);
-    if (after !== null) {
-      for (let index = 0; index < before.length; index++) {
-        if (compare(job, index, before[index], after[index], limit, state)) return;
-      }
-      emit({done: true, first_error: state.firstError, ...counts});
-      return;
-    }
-  }
-  for (let index = 0; index < job.cases.length; index++) {
-    if (Date.now() > deadline + 1000) break;
-    const shown = inputText(job.name, job.cases[index][0]);
-    emit({start: index, phase: 'original', call: shown});
-    const a = call(original, texts[index], job.case_timeout * 1000);
-    if (a.kind === 'timeout') {
-      counts.slow++;
-      continue;
-    }
-    const limit = Math.max(200, 20 * a.ms + 50);
-    emit({start: index, phase: 'rewrite', limit: limit / 1000, call: shown,
-          original: describe(a, limit)});
-    const b = call(rewrite, texts[index], limit);
-    if (compare(job, index, a, b, limit, state)) return;
+  const before = runSide(original, texts, () => job.case_timeout * 1000,
+                         Date.now() + job.seconds * 500, false);
+  const kept = [];
+  before.forEach((a, i) => (a.kind === 'timeout' ? counts.slow++ : kept.push(i)));
+  const limitOf = (a) => Math.max(200, 20 * a.ms + 50);
+  const after = runSide(rewrite, kept.map((i) => texts[i]), (k) => limitOf(before[kept[k]]),
+                        deadline + 2000, true);
+  for (let k = 0; k < after.length; k++) {
+    const i = kept[k];
+    if (compare(job, i, before[i], after[k], limitOf(before[i]), state)) return;
   }
   emit({done: true, first_error: state.firstError, ...counts});
 }

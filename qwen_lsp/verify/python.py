@@ -10,7 +10,7 @@ from .names import Plan, Unsafe, module_facts, plan_python
 from .report import BehaviourReport, unchecked
 from .sandbox import ChildResult, run_python_job
 
-CASE_TIMEOUT = 0.1    # seconds the original may take on one input before it is skipped
+CASE_TIMEOUT = 0.05   # seconds the original may take on one input before it is skipped
 MAX_ITEMS = 100       # items of a returned iterator that are compared
 START_COST = 0.03     # seconds to start the child, kept out of its running time
 GENERATION_SHARE = 0.5  # of the budget, at most, for drawing inputs
@@ -103,6 +103,10 @@ def _judge(done: dict, seconds: float) -> BehaviourReport:
         return unchecked(why, seconds)
     if raised == cases:
         return unchecked(f"the original raised on every input tried ({error})", seconds)
+    if done["slow"] >= cases - raised and cases - raised < MIN_RETURNED:
+        return unchecked(f"the original does not finish within {CASE_TIMEOUT} s on "
+                         f"{done['slow']} of the inputs tried (and returned on only "
+                         f"{cases - raised})", seconds)
     if generated and generated_raised > DOMAIN_MISS * generated and (
             generated - generated_raised < MIN_RETURNED):
         trusted, trusted_raised = cases - generated, raised - generated_raised

@@ -449,3 +449,20 @@ def test_instances_of_a_same_file_class_compare_by_their_contents():
     wrong = check(module, text, text.replace("Box(n, n + 1)", "Box(n, n)"), "shapes")
     assert wrong.status == "different"
     assert "Box(width=0, height=1)" in wrong.counterexample
+
+
+@pytest.mark.parametrize("module_name", ["colorsys", "bisect", "html"])
+def test_real_functions_checked_against_themselves_are_never_different(module_name):
+    """A check that calls identical code different would block good rewrites."""
+    import ast
+    import importlib
+    import inspect
+    source = inspect.getsource(importlib.import_module(module_name))
+    statuses = []
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.FunctionDef):
+            text = ast.get_source_segment(source, node)
+            report = check_python(source, text, text, node.name)
+            assert report.status != "different", (node.name, report.counterexample)
+            statuses.append(report.status)
+    assert "same" in statuses
