@@ -228,3 +228,12 @@ def test_jsx_is_unchecked():
 def test_other_languages_are_unchecked_with_their_name():
     report = check_javascript("fn f() {}", "fn f() {}", "fn f() {}", "f", language="rust")
     assert report.note() == "not behaviour-checked: there is no behaviour check for rust"
+
+
+@needs_node
+def test_an_original_that_loops_on_most_inputs_is_not_called_the_same():
+    module = "function settle(x) {\n  while (x !== 1234567) {}\n  return x;\n}\n"
+    report = check("function settle(x) {\n  while (x !== 1234567) {}\n  return x + 0;\n}",
+                   module=module, original=module.strip(), name="settle")
+    assert report.status == "unchecked"
+    assert report.reason.startswith("the original was too slow on all")

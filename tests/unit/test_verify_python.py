@@ -466,3 +466,15 @@ def test_real_functions_checked_against_themselves_are_never_different(module_na
             assert report.status != "different", (node.name, report.counterexample)
             statuses.append(report.status)
     assert "same" in statuses
+
+
+def test_an_original_that_loops_on_its_inputs_is_not_called_the_same():
+    original = '''
+        def settle(x):
+            while x != 1234567:
+                x = x
+            return x
+    '''
+    report = check(original, original, original.replace("return x", "return x + 0"), "settle")
+    assert report.status == "unchecked"
+    assert report.reason.startswith("the original was too slow on all")
