@@ -150,7 +150,8 @@ def test_plugin_sets_up_the_server_lists_actions_sends_ranges_and_converts_to_as
     first, last = (harness.line_of(SOURCE, 'name = order["name"]'),
                    harness.line_of(SOURCE, "total = qty * price"))
     seen, source = _session(
-        tmp_path, model_path, ["attach", "actions", "ranges", "async_error", "async", "stop"],
+        tmp_path, model_path,
+        ["attach", "actions", "ranges", "async_error", "apply_edit_answers", "async", "stop"],
         async_error_cursor=harness.cursor(SOURCE, "total = 0.0")[0],
         select_from=line_start + len(end_line[:end_line.index("text.upper()")].encode()) + 1,
         select_to=line_start + len(end_line[:end_line.rindex("☕")].encode()) + 1,
@@ -201,6 +202,16 @@ def test_plugin_sets_up_the_server_lists_actions_sends_ranges_and_converts_to_as
     assert not step["messages"], step["messages"]
     assert step["buffer"] == SOURCE.splitlines()
 
+    # an AI edit that needs confirmation: answered No in Neovim's "Apply all changes?",
+    # the plugin tells the server applied = false (Neovim alone would say true)
+    declined, accepted = (seen["steps"]["apply_edit_answers"][k] for k in ("1", "2"))
+    assert (declined["asked"], declined["changed"], declined["result"]["applied"]) == (
+        1, False, False), declined
+    assert "applied nothing" in declined["result"]["failureReason"], declined
+    assert (accepted["asked"], accepted["changed"], accepted["result"]["applied"]) == (
+        1, True, True), accepted
+    assert seen["steps"]["apply_edit_answers"]["buffer_after_undo"] == SOURCE.splitlines()
+
     # :QwenAsync at a cursor after non-ASCII text: the function under the cursor
     step = seen["steps"]["async"]
     sent = step["sent"]
@@ -212,7 +223,7 @@ def test_plugin_sets_up_the_server_lists_actions_sends_ranges_and_converts_to_as
     assert argument["range"] == {"start": here, "end": here}
     assert not step.get("err"), step.get("err")
     assert step["result"]["applied"] is True, step["result"]
-    assert len(seen["applied_edits"]) == 1, seen["applied_edits"]
+    assert len(seen["applied_edits"]) == 3, seen["applied_edits"]  # the two above, this one
 
     # Neovim applied the server's edit: async def, the awaited call site, still valid Python
     buffer = "\n".join(step["buffer"]) + "\n"

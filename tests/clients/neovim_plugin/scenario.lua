@@ -62,6 +62,19 @@ vim.notify = function(message, level, opts)
   return notify(message, level, opts)
 end
 
+-- Neovim asks before applying edits the server marks needsConfirmation (confirmEdits):
+-- vim.fn.confirm(), answered here with out.confirm_answer (1 = Yes, 2 = No).
+out.confirmations = {}
+out.confirm_answer = 1
+local confirm = vim.fn.confirm
+vim.fn.confirm = function(message, choices, default, kind)
+  if choices == "&Yes\n&No" then
+    table.insert(out.confirmations, { message = message, answer = out.confirm_answer })
+    return out.confirm_answer
+  end
+  return confirm(message, choices, default, kind)
+end
+
 local function wrap(method, record)
   local original = assert(vim.lsp.handlers[method], "no default handler for " .. method)
   vim.lsp.handlers[method] = function(err, params, ctx, config)
@@ -287,6 +300,44 @@ function steps.async_error()
     messages = vim.list_slice(out.messages, messages + 1),
     buffer = buffer_lines(),
   }
+end
+
+-- The plugin's answer to workspace/applyEdit, given an AI edit marked needsConfirmation
+-- (as the server sends when the client supports documentChanges and annotations):
+-- Neovim asks "Apply all changes?"; answered No, nothing changes and the answer must
+-- say applied = false (Neovim's own handler says true); answered Yes, it is applied.
+function steps.apply_edit_answers()
+  local handlers = require("qwen_lsp.handlers")
+  local uri = vim.uri_from_bufnr(buf)
+  local function edit(text)
+    return { edit = {
+      documentChanges = { {
+        textDocument = { uri = uri, version = vim.NIL },
+        edits = { { range = { start = { line = 0, character = 0 },
+                              ["end"] = { line = 0, character = 0 } },
+                    newText = text, annotationId = "ai" } },
+      } },
+      changeAnnotations = { ai = { label = "AI refactor of `f`", needsConfirmation = true } },
+    } }
+  end
+  local ctx = { client_id = client.id, method = "workspace/applyEdit", bufnr = buf }
+  local record = {}
+  for _, answer in ipairs({ 2, 1 }) do
+    local asked = #out.confirmations
+    out.confirm_answer = answer
+    local before = buffer_lines()
+    local result = handlers.apply_edit(nil, edit("# added by the test\n"), ctx, nil)
+    table.insert(record, {
+      answer = answer,
+      asked = #out.confirmations - asked,
+      result = result,
+      changed = not vim.deep_equal(before, buffer_lines()),
+    })
+  end
+  out.confirm_answer = 1
+  vim.cmd("silent undo") -- back to the file as it was
+  record.buffer_after_undo = buffer_lines()
+  out.steps.apply_edit_answers = record
 end
 
 function steps.explain()

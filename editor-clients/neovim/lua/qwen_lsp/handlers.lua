@@ -62,6 +62,53 @@ function M.progress(err, params, ctx, config)
   return vim.lsp.handlers["$/progress"](err, params, ctx, config)
 end
 
+--- The loaded buffers a WorkspaceEdit changes, with their changedtick, and whether it
+--- has any text edit at all.
+--- @param edit table
+--- @return table<integer, integer> ticks
+--- @return boolean any
+local function edited_buffers(edit)
+  local ticks, any = {}, false
+  local function note(uri, edits)
+    if type(edits) == "table" and #edits > 0 then
+      any = true
+      local bufnr = vim.uri_to_bufnr(uri)
+      if vim.api.nvim_buf_is_loaded(bufnr) then
+        ticks[bufnr] = vim.api.nvim_buf_get_changedtick(bufnr)
+      end
+    end
+  end
+  for uri, edits in pairs(type(edit.changes) == "table" and edit.changes or {}) do
+    note(uri, edits)
+  end
+  for _, change in ipairs(type(edit.documentChanges) == "table" and edit.documentChanges or {}) do
+    if type(change.textDocument) == "table" then
+      note(change.textDocument.uri, change.edits)
+    end
+  end
+  return ticks, any
+end
+
+--- Per-client workspace/applyEdit handler. Neovim answers `applied = true` even when it
+--- applied nothing (the user said No to "Apply all changes?", or the version was
+--- stale); here the answer says what happened to the buffers.
+--- @type lsp.Handler
+function M.apply_edit(err, params, ctx, config)
+  local edit = type(params) == "table" and type(params.edit) == "table" and params.edit or {}
+  local ticks, any = edited_buffers(edit)
+  local result, error_ = vim.lsp.handlers["workspace/applyEdit"](err, params, ctx, config)
+  if type(result) == "table" and result.applied and any and next(ticks) ~= nil then
+    for bufnr, tick in pairs(ticks) do
+      if vim.api.nvim_buf_get_changedtick(bufnr) ~= tick then
+        return result, error_
+      end
+    end
+    return { applied = false,
+             failureReason = "Neovim applied nothing (declined, or the document changed)" }
+  end
+  return result, error_
+end
+
 --- Per-client window/showMessage handler.
 --- @type lsp.Handler
 function M.show_message(err, params, ctx, config)

@@ -95,6 +95,7 @@ function M.lsp_config(options)
     handlers = {
       ["$/progress"] = handlers.progress,
       ["window/showMessage"] = handlers.show_message,
+      ["workspace/applyEdit"] = handlers.apply_edit,
     },
     commands = require("qwen_lsp.commands").code_action_handlers(),
   })
