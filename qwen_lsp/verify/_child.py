@@ -94,6 +94,8 @@ def _call(fn: object, args: tuple, kwargs: dict, timeout: float, max_items: int)
 def _same(a: object, b: object, depth: int = 0) -> bool:
     """Equal as results: floats within a tolerance (NaN equals NaN), containers item by
     item, types kept apart (1 is not 1.0, a list is not a tuple)."""
+    if a is b:  # also a function passed in, which deepcopy does not copy
+        return True
     if depth > 50:
         raise _Incomparable
     if isinstance(a, float) and isinstance(b, float):

@@ -190,11 +190,17 @@ def body_hints(function: Function, helpers: dict[str, Function] | None = None,
                 _pass_on(node, helpers[func.id], body_hints(helpers[func.id], helpers, depth + 1),
                          hint)
             if isinstance(func, ast.Name):
-                for arg in node.args:
+                hint(func.id).kinds.add("callable")  # type: ignore[union-attr]
+                for keyword in node.keywords:
+                    if keyword.arg == "key" and (h := hint(_name_of(keyword.value))):
+                        h.kinds.add("callable")
+                for position, arg in enumerate(node.args):
                     h = hint(_name_of(arg))
                     if h is None:
                         continue
-                    if func.id in _ITERATING:
+                    if func.id in ("map", "filter") and position == 0:
+                        h.kinds.add("callable")
+                    elif func.id in _ITERATING:
                         h.kinds.add("seq")
                         if func.id == "sum":
                             h.element = h.element or Hints({"number"})
@@ -335,6 +341,8 @@ def _pool(size: int = 160, seed: int = 0) -> list[str]:
 
 
 _TEXTS = _pool()
+# Functions as inputs, for parameters the body calls: builtins pickle by name.
+_CALLABLES = [str, abs, len, bool, repr, int, float, sorted, list, tuple, str.upper, max]
 
 
 def _text() -> st.SearchStrategy:
@@ -393,6 +401,8 @@ class _Strategies:
                 options.append(self.dicts(h.keys))
             elif kind == "none":
                 options.append(st.none())
+            elif kind == "callable":
+                options.append(st.sampled_from(_CALLABLES))
         return st.one_of(*options)
 
     def dicts(self, keys: set[str]) -> st.SearchStrategy:

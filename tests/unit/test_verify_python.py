@@ -478,3 +478,31 @@ def test_an_original_that_loops_on_its_inputs_is_not_called_the_same():
     report = check(original, original, original.replace("return x", "return x + 0"), "settle")
     assert report.status == "unchecked"
     assert report.reason.startswith("the original was too slow on all")
+
+
+def test_parameters_the_body_calls_get_functions_as_inputs():
+    original = '''
+        def apply_all(items, fn):
+            out = []
+            for item in items:
+                out.append(fn(item))
+            return out
+    '''
+    same = check(original, original, "def apply_all(items, fn):\n"
+                                     "    return list(map(fn, items))\n", "apply_all")
+    assert same.status == "same", same
+    assert same.cases - same.raised >= 50
+    wrong = check(original, original, "def apply_all(items, fn):\n"
+                                      "    return [fn(i) for i in items[1:]]\n", "apply_all")
+    assert wrong.status == "different"
+
+
+def test_a_subtle_tie_break_difference_is_found():
+    original = '''
+        def best(items, key=None):
+            return sorted(items, key=key)[-1] if items else None
+    '''
+    report = check(original, original, "def best(items, key=None):\n"
+                                       "    return max(items, key=key) if items else None\n",
+                   "best")
+    assert report.status == "different"  # sorted()[-1] keeps the last of equals, max the first
