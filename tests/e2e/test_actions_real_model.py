@@ -12,6 +12,7 @@ import types as pytypes
 from pathlib import Path
 
 import pytest
+from pygls.exceptions import JsonRpcException
 
 from tests.e2e.conftest import start, stop
 from tests.e2e.helpers import apply_text_edits, argument, edits_of, execute, open_document
@@ -159,6 +160,44 @@ async def test_refactor_is_applied_and_the_function_still_passes_its_tests(tmp_p
     # the edit is minimal: the other function is untouched
     assert new_code.endswith(WORDS_FIXTURE[WORDS_FIXTURE.index("def most_common"):])
     _check_count_words(_load(new_code))
+
+
+TOTAL_FIXTURE = '''\
+def total(values):
+    """Add up the numbers, skipping None."""
+    result = 0
+    for value in values:
+        if value is not None:
+            result += value
+    return result
+'''
+
+
+async def test_a_rewrite_that_changes_behaviour_is_refused_with_its_counterexample(tmp_path, env):
+    # The real model, told by a user template to change what the function returns: the
+    # behaviour check runs both versions and refuses the edit, naming an input where
+    # they differ.
+    prompts = tmp_path / "prompts"
+    prompts.mkdir()
+    (prompts / "refactor.user.txt").write_text(
+        "```{fence}\n{code}\n```\nChange `{name}` above so that it returns twice the "
+        "result. Reply with only the changed function in one code block.")
+    (prompts / "repair.user.txt").write_text(
+        "Reply again with the version of `{name}` that returns twice the result.")
+    path = tmp_path / "total.py"
+    path.write_text(TOTAL_FIXTURE)
+    client = await start(tmp_path, env, promptsDirectory=str(prompts),
+                         cache={"enabled": False})
+    try:
+        uri = open_document(client, path, "python")
+        with pytest.raises(JsonRpcException) as info:
+            await execute(client, "qwenLsp.refactor", argument(uri, 2, 4, version=1))
+        message = str(info.value)
+        assert "behaves differently" in message, message
+        assert "for total(" in message and "the original returns" in message, message
+        assert client.applied_edits == []
+    finally:
+        await stop(client)
 
 
 async def test_convert_to_async_awaits_async_callers_and_lists_sync_ones(tmp_path, env):
