@@ -155,24 +155,13 @@ def module_facts(source: str) -> ModuleFacts:
         facts.order.setdefault(name, node.lineno)
 
     for node in tree.body:
-        if isinstance(node, ast.Import):
-            for alias in node.names:
-                bound = alias.asname or alias.name.split(".")[0]
-                module = alias.name if alias.asname else alias.name.split(".")[0]
-                text = f"import {alias.name}" + (f" as {alias.asname}" if alias.asname else "")
-                facts.imports[bound] = _Import(text, module, None)
-                bind(bound, node)
-        elif isinstance(node, ast.ImportFrom):
-            module = "." * node.level + (node.module or "")
-            for alias in node.names:
-                if alias.name == "*":
-                    facts.star_from.append(module)
-                    continue
-                bound = alias.asname or alias.name
-                text = f"from {module} import {alias.name}" + (
-                    f" as {alias.asname}" if alias.asname else "")
-                facts.imports[bound] = _Import(text, module, alias.name)
-                bind(bound, node)
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            imported = imports_of(node)
+            if None in imported:
+                facts.star_from.append(imported.pop(None).module)  # type: ignore[call-overload]
+            for bound, what in imported.items():
+                facts.imports[bound] = what  # type: ignore[index]
+                bind(bound, node)  # type: ignore[arg-type]
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             facts.functions[node.name] = node
             bind(node.name, node)
@@ -193,6 +182,28 @@ def module_facts(source: str) -> ModuleFacts:
                 facts.conditional.add(name)
                 bind(name, node)
     return facts
+
+
+def imports_of(node: ast.Import | ast.ImportFrom) -> dict[str | None, _Import]:
+    """bound name -> what an import statement binds it to; None for a `*` import."""
+    found: dict[str | None, _Import] = {}
+    if isinstance(node, ast.Import):
+        for alias in node.names:
+            bound = alias.asname or alias.name.split(".")[0]
+            module = alias.name if alias.asname else alias.name.split(".")[0]
+            text = f"import {alias.name}" + (f" as {alias.asname}" if alias.asname else "")
+            found[bound] = _Import(text, module, None)
+        return found
+    module = "." * node.level + (node.module or "")
+    for alias in node.names:
+        if alias.name == "*":
+            found[None] = _Import(f"from {module} import *", module, "*")
+            continue
+        bound = alias.asname or alias.name
+        text = f"from {module} import {alias.name}" + (
+            f" as {alias.asname}" if alias.asname else "")
+        found[bound] = _Import(text, module, alias.name)
+    return found
 
 
 def _stored_names(nodes: Iterable[ast.AST]) -> set[str]:
@@ -324,12 +335,21 @@ class _Resolver:
         self.visiting: set[str] = set()
 
     def check_code(self, code: str, tree: ast.AST, defined: set[str], who: str) -> None:
-        used, assigned = _scope_names(code)
-        if assigned:
-            raise Unsafe(f"{who} assigns the global `{sorted(assigned)[0]}`")
         for node in ast.walk(tree):
             if isinstance(node, ast.Attribute) and node.attr in BAD_ATTRIBUTES:
                 raise Unsafe(f"{who} uses `.{node.attr}`")
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                # imports in the code itself (in the function, or above it in the answer)
+                for bound, imported in imports_of(node).items():
+                    if bound is None:
+                        raise Unsafe(f"{who} uses `{imported.line}`")
+                    self.resolve_import(bound, imported, tree, who, keep=False)
+        try:
+            used, assigned = _scope_names(code)
+        except SyntaxError as exc:
+            raise Unsafe(f"{who} does not compile ({exc.msg})") from None
+        if assigned:
+            raise Unsafe(f"{who} assigns the global `{sorted(assigned)[0]}`")
         for name in used:
             if name in defined:
                 continue
@@ -365,7 +385,9 @@ class _Resolver:
                          f"`from {facts.star_from[0]} import *`")
         # else: defined nowhere; running it raises NameError, which the check reports
 
-    def resolve_import(self, name: str, imported: _Import, tree: ast.AST, who: str) -> None:
+    def resolve_import(self, name: str, imported: _Import, tree: ast.AST, who: str, *,
+                       keep: bool = True) -> None:
+        """Refuse an import unless its module is pure; `keep`: the prelude needs it."""
         module = imported.module
         full = f"{module}.{imported.attribute}" if imported.attribute else module
         for root, reason in RANDOM_MODULES.items():
@@ -399,7 +421,8 @@ class _Resolver:
                     shown = ".".join(p for p in (name, path) if p)
                     raise Unsafe(f"{reason} (`{shown}`)" if who == "it"
                                  else f"{who} {reason.removeprefix('it ')} (`{shown}`)")
-        self.needed[name] = imported.line
+        if keep:
+            self.needed[name] = imported.line
 
     def resolve_helper(self, name: str, who: str) -> None:
         """A same-file function or class goes along if everything it uses may."""

@@ -181,3 +181,23 @@ def test_pure_same_file_classes_go_along():
     """)
     assert "class StatisticsError(ValueError):" in found.prelude
     assert "class Pair:" in found.prelude
+
+
+@pytest.mark.parametrize(("rewritten", "expected"), [
+    ("def f(x):\n    import os\n    os.system('touch /tmp/x')\n    return x",
+     "the rewrite calls `os.system`"),
+    ("import subprocess\ndef f(x):\n    return subprocess.run(x)",
+     "the rewrite calls `subprocess.run`"),
+    ("def f(x):\n    from shutil import rmtree\n    rmtree(x)\n    return x",
+     "the rewrite uses `rmtree` (`shutil` is not a module known to be pure)"),
+    ("def f(x):\n    from os import *\n    return x", "the rewrite uses `from os import *`"),
+])
+def test_imports_inside_the_code_are_held_to_the_same_rules(rewritten, expected):
+    assert reason("", "def f(x):\n    return x", rewritten=rewritten) == expected
+
+
+def test_a_pure_import_inside_the_function_is_fine():
+    found = plan("", "def f(x):\n    return x",
+                 rewritten="def f(x):\n    from functools import reduce\n"
+                           "    return reduce(lambda a, b: a + b, x, 0)")
+    assert "import" not in found.prelude
