@@ -11,12 +11,20 @@ prompt and has sent nothing. Every OpenAI-compatible server stops generating whe
 its client goes away (llama_cpp.server checks after every token).
 
 A last message with the role "assistant" (the start of the answer that the prompt
-wrote) is *folded*: servers disagree about it. llama_cpp.server renders it as a
-closed turn and opens a new one (measured: the model then writes a fresh answer),
-OpenAI's API does the same, vLLM continues it only with its own
-``continue_final_message`` flag. So the engine asks in the user message for the
-answer to begin with that text, and removes it from the start of what comes back:
-the returned text is the continuation only, as with the embedded engine.
+wrote) is continued by some servers and not by others: llama.cpp's llama-server
+and Ollama continue it, vLLM does with its ``continue_final_message`` flag, but
+llama_cpp.server (and OpenAI's API) render it as a closed turn and open a new one,
+and the model then writes a fresh answer after it. So when the engine connects it
+*asks the server*: the prompt-token counts (``usage``) of a one-token request with
+and without a short trailing assistant message differ by that message's tokens
+when the server continues it, and by several more (the closing and reopening
+markers) when it does not. A server that continues gets the message as it is (with
+vLLM's flags); any other gets it *folded*: the message is left out, the user
+prompt already asks for the answer's form, and when the model writes the start
+itself it is removed from what comes back. Either way the returned text is the
+continuation only, as with the embedded engine. Measured on llama_cpp.server with
+the 0.5B model: asking in words to "begin with" the start made it echo "Purpose:"
+and stop; leaving it out gave a normal answer.
 
 The API key is read from the environment variable whose *name* the settings give;
 it goes into the Authorization header and nowhere else (not into messages, logs
@@ -49,7 +57,11 @@ log = logging.getLogger(__name__)
 DEFAULT_API_KEY_ENV = "QWEN_LSP_API_KEY"
 DEFAULT_TIMEOUT_SECONDS = 60.0
 _POLL = 0.02  # seconds between looks at a job's cancel event
-_FOLD = "\n\nBegin your answer with exactly this text, then continue it: {start}"
+_PROBE = [{"role": "user", "content": "Say yes."}]
+_PROBE_START = {"role": "assistant", "content": "Yes"}
+# vLLM's names; llama-server, Ollama and llama_cpp.server ignore unknown fields
+_CONTINUE = {"continue_final_message": True, "add_generation_prompt": False}
+_PROBE_TIMEOUT = 10.0  # seconds; a probe that takes longer counts as "does not continue"
 _SHOWN = 200  # characters of a server's reply quoted in an error message
 
 T = TypeVar("T")
@@ -85,24 +97,11 @@ def normalize_base_url(base_url: str) -> str:
 
 
 def fold_answer_start(messages: list[Message]) -> tuple[list[Message], str]:
-    """Messages without a trailing assistant message, and that message's text.
-
-    The text is asked for at the end of the last user message instead.
-    """
+    """Messages without a trailing assistant message, and that message's text."""
     if not messages or messages[-1]["role"] != "assistant":
         return list(messages), ""
     *rest, last = messages
-    start = last["content"]
-    if not start:
-        return rest, ""
-    folded = [dict(m) for m in rest]
-    for message in reversed(folded):
-        if message["role"] == "user":
-            message["content"] += _FOLD.format(start=start)
-            break
-    else:
-        folded.append({"role": "user", "content": _FOLD.format(start=start).lstrip()})
-    return folded, start
+    return rest, last["content"]
 
 
 class _StartStripper:
@@ -196,10 +195,12 @@ class OpenAIEngine:
         self.last_stats: dict[str, float | int] = {}
         try:
             self.served = self._call(self._resolve(model.strip()))
+            self.continues = self._call(self._probe_continuation())
         except BaseException:
             self.close()
             raise
-        log.info("model server %s, model %s", self.base_url, self.served.name)
+        log.info("model server %s, model %s (%s a trailing assistant message)", self.base_url,
+                 self.served.name, "continues" if self.continues else "does not continue")
 
     @property
     def model(self) -> str:
@@ -216,11 +217,15 @@ class OpenAIEngine:
     ) -> str:
         if cancel.is_set():
             raise Cancelled()
-        folded, start = fold_answer_start(messages)
+        sent, start = fold_answer_start(messages)
+        if start and self.continues:
+            sent, start = list(messages), ""
         body: dict[str, Any] = {
-            "model": self.served.name, "messages": folded, "stream": True,
+            "model": self.served.name, "messages": sent, "stream": True,
             "temperature": params.temperature, "max_tokens": params.max_tokens,
         }
+        if sent and sent[-1]["role"] == "assistant":
+            body.update(_CONTINUE)
         if params.stop:
             body["stop"] = list(params.stop)
         pieces: queue.Queue[str | None] = queue.Queue()  # None: the request is over
@@ -295,6 +300,45 @@ class OpenAIEngine:
         stable = {k: v for k, v in entry.items() if k != "created"}
         digest = hashlib.sha256(json.dumps(stable, sort_keys=True, default=str).encode())
         return ServedModel(self.base_url, str(entry.get("id")), digest.hexdigest()[:16])
+
+    async def _probe_continuation(self) -> bool:
+        """Whether the server continues a trailing assistant message (see the module doc).
+
+        A refused key or an unknown model is an error here already; any other trouble
+        (a server that reports no usage, a slow one) means "fold", which works anywhere.
+        """
+        plain = await self._prompt_tokens(_PROBE, {})
+        started = await self._prompt_tokens([*_PROBE, _PROBE_START], _CONTINUE)
+        if plain is None or started is None:
+            return False
+        return started - plain <= 2  # "Yes" is one or two tokens; a closed turn adds more
+
+    async def _prompt_tokens(self, messages: list[Message], extra: dict[str, Any]
+                             ) -> int | None:
+        url = f"{self.base_url}/chat/completions"
+        body = {"model": self.served.name, "messages": messages, "max_tokens": 1,
+                "temperature": 0.0, "stream": False, **extra}
+        try:
+            response = await self._client.post("chat/completions", json=body,
+                                               timeout=min(self.timeout_seconds, _PROBE_TIMEOUT))
+        except httpx.HTTPError as exc:
+            if isinstance(exc, httpx.ConnectError):
+                raise self._transport_error(exc, url, received=0) from None
+            log.info("continuation probe failed (%s); folding answer starts", exc)
+            return None
+        if response.status_code in (401, 403):
+            raise self._status_error(response.status_code, response.text, url)
+        if response.status_code == 404:
+            raise await self._not_found(response.text, url)
+        try:
+            tokens = response.json()["usage"]["prompt_tokens"]
+        except (ValueError, KeyError, TypeError):
+            tokens = None
+        if response.status_code != 200 or not isinstance(tokens, int):
+            log.info("continuation probe got HTTP %d without usage; folding answer starts",
+                     response.status_code)
+            return None
+        return tokens
 
     async def _models(self) -> list[dict[str, Any]]:
         url = f"{self.base_url}/models"

@@ -65,7 +65,26 @@ class Scripted(BaseHTTPRequestHandler):
         scenario, _, rest = self.path.lstrip("/").partition("/")
         self.seen.append({"path": self.path, "headers": dict(self.headers), "body": body})
         endpoint = rest.removeprefix("v1/")
-        getattr(self, f"_{scenario.replace('-', '_')}")(endpoint, body)
+        if scenario == "auth" and self.headers.get("Authorization") != f"Bearer {KEY}":
+            self._send(401, {"detail": "Invalid API key"})
+        elif endpoint == "chat/completions" and body and body.get("stream") is False \
+                and not scenario.startswith("probe"):
+            self._probe(scenario, body)
+        else:
+            getattr(self, f"_{scenario.replace('-', '_')}")(endpoint, body)
+
+    def _probe(self, scenario: str, body: dict) -> None:
+        """The engine's continuation probe: a one-token answer with ``usage``, counted
+        as a chat template would (one token per word, 4 per closed turn, 2 per open one).
+        Only the "cont" server continues a trailing assistant message."""
+        messages = body["messages"]
+        continues = scenario == "cont" and body.get("continue_final_message") is True \
+            and messages[-1]["role"] == "assistant"
+        closed = messages[:-1] if continues else messages
+        tokens = sum(4 + len(m["content"].split()) for m in closed)
+        tokens += 2 + (len(messages[-1]["content"].split()) if continues else 0)
+        self._send(200, {"choices": [{"message": {"role": "assistant", "content": "Y"}}],
+                         "usage": {"prompt_tokens": tokens, "completion_tokens": 1}})
 
     def _send(self, status: int, payload: object, kind: str = "application/json") -> None:
         data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
@@ -118,8 +137,22 @@ class Scripted(BaseHTTPRequestHandler):
         self._end_stream()
 
     def _auth(self, endpoint: str, body: dict | None) -> None:
-        if self.headers.get("Authorization") != f"Bearer {KEY}":
-            self._send(401, {"detail": "Invalid API key"})
+        self._ok(endpoint, body)  # a wrong key was answered in _handle
+
+    def _cont(self, endpoint: str, body: dict | None) -> None:
+        """A server that continues the trailing assistant message (llama-server, vLLM)."""
+        if self._models_or(endpoint):
+            return
+        self._start_stream()
+        for text in (" Adds", " two numbers."):
+            self._piece(chunk(text))
+        self._piece(chunk(finish="stop"))
+        self._end_stream()
+
+    def _probe500(self, endpoint: str, body: dict | None) -> None:
+        """The probe fails (HTTP 500); streamed answers work."""
+        if body and body.get("stream") is False:
+            self._send(500, {"error": {"message": "probe broke"}})
         else:
             self._ok(endpoint, body)
 
@@ -270,10 +303,37 @@ def test_streams_the_continuation_of_the_answer_start_and_sends_an_openai_reques
     body = request["body"]
     assert body["model"] == "team-coder" and body["stream"] is True
     assert body["temperature"] == 0.0 and body["max_tokens"] == 99
-    # the answer start is folded into the last user message, not sent as an open turn
-    assert [m["role"] for m in body["messages"]] == ["system", "user"]
-    assert body["messages"][1]["content"].startswith("Explain `add`.")
-    assert body["messages"][1]["content"].endswith("**Purpose:**")
+    # this server closes a trailing assistant turn (the probe said so): it is left out
+    assert eng.continues is False
+    assert body["messages"] == EXPLAIN[:2] and "continue_final_message" not in body
+
+
+def test_a_server_that_continues_gets_the_answer_start_as_an_open_turn(server):
+    eng = engine(server, "cont")
+    try:
+        assert eng.continues is True
+        text, pieces = generate(eng)
+    finally:
+        eng.close()
+    body = Scripted.seen[-1]["body"]
+    assert body["messages"] == EXPLAIN and body["stream"] is True
+    assert body["continue_final_message"] is True and body["add_generation_prompt"] is False
+    assert text == " Adds two numbers." and "".join(pieces) == text
+    eng = engine(server, "cont")
+    try:
+        generate(eng, PLAIN)  # no answer start: no continuation flags
+    finally:
+        eng.close()
+    assert "continue_final_message" not in Scripted.seen[-1]["body"]
+
+
+def test_a_failed_probe_means_fold_not_an_error(server):
+    eng = engine(server, "probe500")
+    try:
+        assert eng.continues is False
+        assert generate(eng)[0] == " Adds two numbers."
+    finally:
+        eng.close()
 
 
 def test_an_answer_that_does_not_begin_with_the_start_is_kept_whole(server):
@@ -297,10 +357,8 @@ def test_messages_without_an_answer_start_go_unchanged(server):
     assert text == "**Purpose:** Adds two numbers."
 
 
-def test_fold_puts_the_start_in_the_last_user_message_only():
-    folded, start = fold_answer_start(EXPLAIN)
-    assert start == "**Purpose:**" and len(folded) == 2
-    assert EXPLAIN[1]["content"] == "Explain `add`."  # the caller's messages are not changed
+def test_fold_leaves_the_answer_start_out():
+    assert fold_answer_start(EXPLAIN) == (EXPLAIN[:2], "**Purpose:**")
     assert fold_answer_start(PLAIN) == (PLAIN, "")
 
 

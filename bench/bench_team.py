@@ -1,0 +1,271 @@
+"""The team backend next to the embedded model, side by side in one run.
+
+    /path/to/venv/bin/python bench/bench_team.py [--repeat 3] [--threads 2]
+
+The same explain (the 30-line function of bench_fixtures.py) and the same refactor
+(a 15-line function) go through the real `qwen-lsp` process over stdio twice: with
+`backend: "embedded"` (the resident model), and with `backend: "openai"` pointed at
+`python -m llama_cpp.server` serving the same GGUF on 127.0.0.1 with the same number
+of threads. So the difference is what the HTTP hop costs (a second process, JSON
+and SSE per token, the server's own prompt handling), not a different model or
+machine. A real team server would be a bigger model on a GPU: these figures say
+what the plumbing costs, not what such a server gains.
+
+Every measured request is cold: the result cache is off, and each run changes a
+number in a comment on the function's first body line, so both engines reuse only
+the prompt's prefix up to there (both keep a KV cache of the previous prompt). A
+warm-up explain and refactor per backend come first and are not counted. *First
+token* = from sending the command to the first `$/progress` report carrying
+model-written text; *total* = to the response. Medians of N runs, with the range.
+
+Needs the test extras (pytest-lsp) and `llama-cpp-python[server]`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE), str(HERE.parent)]
+
+from bench_fixtures import explain_cursor, ledger_source  # noqa: E402
+from lsprotocol import types  # noqa: E402
+from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities  # noqa: E402
+
+from qwen_lsp.engine.model import resolve_model  # noqa: E402
+from tests.e2e.team.model_server import ModelServer  # noqa: E402
+
+SERVER = [sys.executable, "-m", "qwen_lsp"]
+KEY_ENV = "QWEN_LSP_BENCH_KEY"
+NOT_MODEL_TEXT = {"Loading model…", "Thinking…"}
+ANSWER_START = (resources.files("qwen_lsp") / "prompts" / "explain.answer.txt").read_text(
+    encoding="utf-8").strip()
+TIMEOUT = 300.0
+
+WORDS = '''\
+"""Word statistics (benchmark fixture)."""
+
+
+def count_words(text, ignore=()):
+    # word count batch {batch}
+    """Count how often each word occurs, case-insensitively."""
+    counts = {{}}
+    for word in text.split():
+        word = word.strip(".,;:!?").lower()
+        if word == "" or word in ignore:
+            continue
+        if word in counts:
+            counts[word] = counts[word] + 1
+        else:
+            counts[word] = 1
+    return counts
+'''
+
+
+@dataclass
+class Timing:
+    backend: str
+    action: str
+    first_token: float | None
+    total: float
+    ok: bool
+    note: str = ""
+
+
+class Session:
+    """One qwen-lsp process, with every $/progress report timestamped."""
+
+    def __init__(self, client: LanguageClient) -> None:
+        self.client = client
+        self.progress: list[tuple[float, dict[str, Any]]] = []
+        features = client.protocol.fm.features
+        inner = features[types.PROGRESS]
+
+        def timed(params: types.ProgressParams) -> Any:
+            value = params.value if isinstance(params.value, dict) else {}
+            self.progress.append((time.perf_counter(), dict(value)))
+            return inner(params)
+
+        features[types.PROGRESS] = timed
+        self.versions: dict[str, int] = {}
+
+    @classmethod
+    async def start(cls, workdir: Path, env: dict[str, str], options: dict) -> Session:
+        client = await ClientServerConfig(server_command=SERVER, server_env=env).start()
+        session = cls(client)
+
+        @client.feature(types.WORKSPACE_APPLY_EDIT)
+        def apply_edit(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
+            return types.ApplyWorkspaceEditResult(applied=True)
+
+        await client.initialize_session(types.InitializeParams(
+            capabilities=client_capabilities("visual-studio-code"), root_uri=workdir.as_uri(),
+            locale="en", initialization_options=options))
+        return session
+
+    async def command(self, command: str, argument: dict | None) -> Any:
+        params = types.ExecuteCommandParams(
+            command=command, arguments=[argument] if argument is not None else [])
+        return await asyncio.wait_for(self.client.workspace_execute_command_async(params),
+                                      TIMEOUT)
+
+    async def wait_ready(self) -> dict:
+        deadline = time.perf_counter() + 180
+        while time.perf_counter() < deadline:
+            status = await self.command("qwenLsp.status", None)
+            if status["model"]["state"] == "ready":
+                return status
+            if status["model"]["state"] == "error":
+                raise RuntimeError(f"the model is not available: {status['model']['error']}")
+            await asyncio.sleep(0.05)
+        raise RuntimeError("the model was not ready after 180 s")
+
+    def show(self, uri: str, text: str) -> None:
+        """Open the document, or replace its whole text (a new version)."""
+        if uri not in self.versions:
+            self.versions[uri] = 1
+            self.client.text_document_did_open(types.DidOpenTextDocumentParams(
+                text_document=types.TextDocumentItem(uri=uri, language_id="python", version=1,
+                                                     text=text)))
+            return
+        self.versions[uri] += 1
+        self.client.text_document_did_change(types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri,
+                                                                version=self.versions[uri]),
+            content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)]))
+
+    async def timed(self, backend: str, action: str, command: str, uri: str,
+                    position: tuple[int, int]) -> Timing:
+        line, character = position
+        at = {"line": line, "character": character}
+        argument = {"textDocument": {"uri": uri}, "range": {"start": at, "end": at}}
+        mark = len(self.progress)
+        started = time.perf_counter()
+        try:
+            result = await self.command(command, argument)
+            ok, note = True, ""
+        except Exception as exc:  # a rejected rewrite is a measurement too
+            result, ok, note = None, False, str(exc)[:120]
+        total = time.perf_counter() - started
+        texts = [t for t, v in self.progress[mark:] if v.get("kind") == "report"
+                 and v.get("message") and v["message"] not in NOT_MODEL_TEXT
+                 and v["message"].strip() != ANSWER_START]
+        if result is not None and result.get("cached"):
+            ok, note = False, "cached (not a cold request)"
+        return Timing(backend, action, texts[0] - started if texts else None, total, ok, note)
+
+    async def stop(self) -> None:
+        try:
+            await asyncio.wait_for(self.client.shutdown_session(), 30)
+        finally:
+            await self.client.stop()
+
+
+async def bench_backend(backend: str, workdir: Path, env: dict[str, str], options: dict,
+                        repeat: int) -> list[Timing]:
+    session = await Session.start(workdir, env, options)
+    timings: list[Timing] = []
+    try:
+        status = await session.wait_ready()
+        print(f"# {backend}: model {status['model'].get('name')} ready", file=sys.stderr)
+        ledger = (workdir / f"ledger_{backend}.py").as_uri()
+        words = (workdir / f"words_{backend}.py").as_uri()
+        for run in range(repeat + 1):  # run 0 is the warm-up
+            text = ledger_source(4000 + run)
+            session.show(ledger, text)
+            explain = await session.timed(backend, "explain", "qwenLsp.explain", ledger,
+                                          explain_cursor(text))
+            session.show(words, WORDS.format(batch=5000 + run))
+            refactor = await session.timed(backend, "refactor", "qwenLsp.refactor", words,
+                                           (7, 4))
+            if run:
+                timings += [explain, refactor]
+            for t in (explain, refactor):
+                print(f"#   run {run}{' (warm-up)' if not run else ''} {t.action}: first "
+                      f"{_s(t.first_token)}, total {_s(t.total)}{' ' + t.note if t.note else ''}",
+                      file=sys.stderr)
+    finally:
+        await session.stop()
+    return timings
+
+
+def _s(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f} s"
+
+
+def _cell(values: list[float]) -> str:
+    if not values:
+        return "—"
+    median = statistics.median(values)
+    return f"{median:.2f} s ({min(values):.2f}–{max(values):.2f})"
+
+
+def table(timings: list[Timing], repeat: int) -> str:
+    lines = ["| action | backend | first token | total | runs ok |",
+             "| --- | --- | --- | --- | --- |"]
+    medians: dict[tuple[str, str], tuple[float | None, float | None]] = {}
+    for action in ("explain", "refactor"):
+        for backend in ("embedded", "openai"):
+            rows = [t for t in timings if t.action == action and t.backend == backend]
+            firsts = [t.first_token for t in rows if t.first_token is not None]
+            totals = [t.total for t in rows]
+            medians[(action, backend)] = (statistics.median(firsts) if firsts else None,
+                                          statistics.median(totals) if totals else None)
+            label = "HTTP (llama_cpp.server)" if backend == "openai" else "embedded"
+            lines.append(f"| {action} | {label} | {_cell(firsts)} | {_cell(totals)} | "
+                         f"{sum(t.ok for t in rows)}/{repeat} |")
+    lines += ["", "| action | first token HTTP / embedded | total HTTP / embedded |",
+              "| --- | --- | --- |"]
+    for action in ("explain", "refactor"):
+        (ef, et), (of, ot) = medians[(action, "embedded")], medians[(action, "openai")]
+        first = f"{of / ef:.2f}×" if of and ef else "—"
+        total = f"{ot / et:.2f}×" if ot and et else "—"
+        lines.append(f"| {action} | {first} | {total} |")
+    return "\n".join(lines)
+
+
+async def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeat", "-n", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=2)
+    args = parser.parse_args(argv)
+    model = str(resolve_model(None))
+    with tempfile.TemporaryDirectory(prefix="qwen-bench-team-") as tmp:
+        workdir = Path(tmp)
+        key = os.urandom(12).hex()
+        env = dict(os.environ, XDG_CACHE_HOME=str(workdir / "xdg"), QWEN_LSP_MODEL=model,
+                   **{KEY_ENV: key})
+        base = {"cache": {"enabled": False}, "threads": args.threads}
+        server = ModelServer(model, key, workdir / "llama-server.log", threads=args.threads)
+        started = time.perf_counter()
+        server.start()
+        print(f"# llama_cpp.server ready in {time.perf_counter() - started:.1f} s",
+              file=sys.stderr)
+        try:
+            timings = await bench_backend("embedded", workdir, env, base, args.repeat)
+            remote = dict(base, backend="openai",
+                          openai={"baseUrl": server.base_url, "apiKeyEnv": KEY_ENV})
+            timings += await bench_backend("openai", workdir, env, remote, args.repeat)
+        finally:
+            server.stop()
+    print(f"Team backend vs embedded, {args.repeat} runs each, {args.threads} threads each, "
+          f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} CPUs\n")
+    print(table(timings, args.repeat))
+    failed = [t for t in timings if not t.ok]
+    for t in failed:
+        print(f"\nnot ok: {t.backend} {t.action}: {t.note}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(asyncio.run(main()))

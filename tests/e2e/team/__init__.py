@@ -1,0 +1,2 @@
+"""Fixtures of the team-backend tests: a real OpenAI-compatible model server, an
+audited qwen-lsp process."""
