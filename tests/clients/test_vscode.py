@@ -5,8 +5,9 @@ Playwright (vscode/scenario.mjs). The extension is the .vsix that `npm run packa
 builds, installed with `code-server --install-extension`; it starts the `qwen-lsp` next
 to sys.executable. `editor-clients/vscode/scripts/ci-setup.sh` installs all of it. The
 scenario explains a function into the panel (streamed), converts a function to async
-through the diff preview (Accept, then save), and stops a refactor while the model
-writes (nothing applied). It writes what it saw as JSON; the assertions are here.
+through the diff preview (Accept, then save), stops a refactor while the model writes
+(nothing applied), and sets a wrong `qwenLsp.serverPath` (one notification, the install
+instructions) and then the right one again. It writes what it saw as JSON; the assertions are here.
 
 Without the tools the test is skipped, unless CI is set: then it fails.
 """
@@ -34,7 +35,7 @@ HERE = Path(__file__).resolve().parent / "vscode"
 EXTENSION = ROOT / "editor-clients" / "vscode"
 BIN = Path(sys.executable).parent
 CHROMIUM = "/usr/bin/chromium"
-TIMEOUT = 480  # seconds for the whole scenario (a few tens on a quiet machine); its waits fit inside
+TIMEOUT = 480  # seconds for the whole scenario (~1 min on a quiet machine); its waits fit inside
 SETUP = "editor-clients/vscode/scripts/ci-setup.sh"
 
 QUIET_SETTINGS = {
@@ -52,6 +53,11 @@ QUIET_SETTINGS = {
     "files.autoSave": "off",
     "chat.disableAIFeatures": True,
     "window.commandCenter": False,
+    # the scenario types settings.json: no auto-closing or auto-indent to undo
+    "editor.autoClosingBrackets": "never",
+    "editor.autoClosingQuotes": "never",
+    "editor.autoIndent": "none",
+    "editor.formatOnType": False,
 }
 
 
@@ -222,6 +228,7 @@ def _run_scenario(tmp_path: Path, base: Path, tools: Path, qwen_lsp: Path, model
             "url": f"http://127.0.0.1:{port}",
             "workspace": str(workspace),
             "file": str(source),
+            "settings": str(user_data / "User" / "settings.json"),
             "tools": str(tools),
             "chromium": CHROMIUM,
             "screenshots": str(screenshots),
@@ -232,6 +239,8 @@ def _run_scenario(tmp_path: Path, base: Path, tools: Path, qwen_lsp: Path, model
             "async_timeout_ms": 30_000,
             "refactor_timeout_ms": 120_000,
         }
+        if os.environ.get("QWEN_LSP_VSCODE_STEPS"):  # a developer's partial run
+            spec["steps"] = ["workbench", *os.environ["QWEN_LSP_VSCODE_STEPS"].split(",")]
         spec_path = tmp_path / "spec.json"
         spec_path.write_text(json.dumps(spec))
         started = time.monotonic()
@@ -303,6 +312,16 @@ def _run_scenario(tmp_path: Path, base: Path, tools: Path, qwen_lsp: Path, model
     assert step["previews"] == 0 and step["accepts"] == 0, step
     assert step["dirty"] == 0 and step["unchanged"], step
     assert source.read_text(encoding="utf-8") == on_disk
+
+    # 4. A wrong serverPath: the client restarts, one notification with both buttons,
+    #    the README's install command; the right path brings the server back (ready)
+    step = seen["steps"]["server_path"]
+    (message,) = step["messages"]
+    assert "/nonexistent/qwen-lsp" in message and "Traceback" not in message, message
+    buttons = [b.strip() for b in step["buttons"]]
+    assert buttons[:2] == ["Open Settings", "Show Install Instructions"], step
+    assert step["status"] == "Qwen LSP: error", step
+    assert "python3 -m venv .venv && .venv/bin/pip install . &&" in step["instructions"], step
 
     assert not lingering, f"still running after code-server was stopped (killed): {lingering}"
     print(f"vscode e2e: install {install_seconds:.1f} s, scenario {scenario_seconds:.1f} s; "

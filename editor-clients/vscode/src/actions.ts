@@ -126,7 +126,7 @@ export class ActionRunner implements vscode.Disposable {
     }
     const client = this.server.running;
     if (client === undefined) {
-      await this.server.fail(this.server.failureReason ?? "the server is not running");
+      await this.server.explainFailure();
     }
     return client;
   }

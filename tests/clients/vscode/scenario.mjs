@@ -6,7 +6,8 @@
 // Steps: open shop.py; right-click in `shout` -> "Ask AI to explain" -> the panel streams
 // the explanation; right-click in `fetch_price` -> "Convert to async with AI" -> the diff
 // preview -> Accept -> save; right-click in `receipt_lines` -> "Refactor with AI" -> Cancel
-// while the model writes -> nothing applied. A screenshot after each step.
+// while the model writes -> nothing applied; a wrong qwenLsp.serverPath -> one notification
+// -> "Show Install Instructions"; the right path again -> ready. A screenshot after each step.
 import { createRequire } from "node:module";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -36,6 +37,9 @@ async function shot(page, name) {
 }
 
 async function step(name, fn) {
+  if (spec.steps && !spec.steps.includes(name)) { // a developer's partial run
+    return;
+  }
   currentStep = name;
   const t0 = Date.now();
   note("begin");
@@ -112,6 +116,34 @@ async function readPanel(frame) {
     copyShown: !document.getElementById("copy")?.hidden,
     csp: document.querySelector('meta[http-equiv="Content-Security-Policy"]')?.getAttribute("content") ?? "",
   }));
+}
+
+/** Preferences: Open User Settings (JSON), replace the text, save. */
+async function editUserSettings(page, settings) {
+  await page.keyboard.press("F1");
+  const input = page.locator(".quick-input-widget input");
+  await input.waitFor({ timeout: 10000 });
+  await input.fill(">Preferences: Open User Settings (JSON)");
+  await page.locator(".quick-input-list .monaco-list-row", { hasText: "Open User Settings (JSON)" }).first()
+    .waitFor({ timeout: 10000 });
+  await page.keyboard.press("Enter");
+  await page.locator(".tab.active", { hasText: "settings.json" }).waitFor({ timeout: 10000 });
+  await page.locator(".editor-group-container.active .monaco-editor .view-lines").first().click();
+  await page.keyboard.press("Control+a");
+  await page.keyboard.press("Delete");
+  await page.keyboard.insertText(JSON.stringify(settings));
+  await page.keyboard.press("Control+s");
+  let last = "";
+  await until("settings.json saved", () => {
+    try {
+      last = fs.readFileSync(spec.settings, "utf8");
+      return JSON.stringify(JSON.parse(last)) === JSON.stringify(settings);
+    } catch {
+      return false;
+    }
+  }, 10000).catch((error) => {
+    throw new Error(`${error.message}; on disk: ${last}`);
+  });
 }
 
 async function notificationTexts(page) {
@@ -233,6 +265,32 @@ async function main() {
         menu, writing: writing.split("\n").filter(Boolean), closedAfterMs: Date.now() - stoppedAt - 3000,
         previews, accepts, dirty, unchanged: fs.readFileSync(spec.file, "utf8") === before,
       };
+    });
+
+    await step("server_path", async () => {
+      // A wrong qwenLsp.serverPath, typed into settings.json as a user would: the client
+      // restarts, cannot start, and says so once, with the two ways out. Then the right one.
+      const settingsText = fs.readFileSync(spec.settings, "utf8");
+      const settings = JSON.parse(settingsText);
+      const statusLabel = () => page.locator('.statusbar-item[aria-label^="Qwen LSP: "]').first()
+        .getAttribute("aria-label", { timeout: 1000 }).catch(() => null);
+      await editUserSettings(page, { ...settings, "qwenLsp.serverPath": "/nonexistent/qwen-lsp" });
+      const toast = page.locator(".notifications-toasts .notification-toast", { hasText: "cannot start its server" });
+      await toast.first().waitFor({ timeout: 30000 });
+      await page.waitForTimeout(1500); // a second notification would show up by now
+      const messages = (await notificationTexts(page)).filter((m) => m.includes("Qwen LSP"));
+      const buttons = await toast.first().locator(".monaco-button").allInnerTexts();
+      const status = await statusLabel();
+      await toast.first().locator(".monaco-button", { hasText: "Show Install Instructions" }).click();
+      const instructions = await until("the install instructions", async () => {
+        const text = await page.locator(".editor-group-container.active .monaco-editor .view-lines").first()
+          .innerText().catch(() => "");
+        return text.replace(/\u00a0/g, " ").includes("pip install") ? text.replace(/\u00a0/g, " ") : undefined;
+      }, 10000);
+      await shot(page, "server-missing");
+      await editUserSettings(page, settings);
+      await until("the server to be back", async () => (await statusLabel()) === "Qwen LSP: ready", 60000, 200);
+      result.steps.server_path = { messages, buttons, status, instructions };
     });
 
     result.ok = true;

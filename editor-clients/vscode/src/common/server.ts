@@ -165,10 +165,18 @@ export class ServerManager implements vscode.Disposable {
     this.failure = problem;
     this.setState("failed");
     logError(`the server cannot run: ${problem}`);
-    if (this.notified) {
-      return;
+    if (!this.notified) {
+      this.notified = true;
+      void this.notify(problem); // not awaited: activation must not wait for the user
     }
-    this.notified = true;
+  }
+
+  /** The user asked for an action while there is no server: say why again. */
+  async explainFailure(): Promise<void> {
+    await this.notify(this.failure ?? "the server is not running");
+  }
+
+  private async notify(problem: string): Promise<void> {
     const choice = await vscode.window.showErrorMessage(
       `Qwen LSP cannot start its server: ${problem}. Install qwen-lsp and set qwenLsp.serverPath ` +
       "to its executable.", "Open Settings", "Show Install Instructions");
