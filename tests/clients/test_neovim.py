@@ -67,21 +67,6 @@ EXPECTED_ACTIONS = {
 }
 
 
-def _line_of(text: str, needle: str) -> int:
-    (index,) = [i for i, line in enumerate(text.splitlines()) if needle in line]
-    return index
-
-
-def _column(line: str, index: int, encoding: str) -> int:
-    """The LSP column of line[index] in a position encoding."""
-    prefix = line[:index]
-    if encoding == "utf-8":
-        return len(prefix.encode("utf-8"))
-    if encoding == "utf-16":
-        return len(prefix.encode("utf-16-le")) // 2
-    return len(prefix)
-
-
 def _index(line: str, character: int, encoding: str) -> int:
     """The index into line of an LSP column in a position encoding."""
     if encoding == "utf-8":
@@ -109,14 +94,6 @@ def _apply(text: str, edits: list[dict], encoding: str) -> str:
     return text
 
 
-def _cursor(text: str, needle: str) -> tuple[list[int], int, str]:
-    """Neovim's cursor (1-based row, byte column) at the start of needle."""
-    row = _line_of(text, needle)
-    line = text.splitlines()[row]
-    index = line.index(needle)
-    return [row + 1, len(line[:index].encode("utf-8"))], index, line
-
-
 @pytest.fixture(scope="session")
 def model_path() -> str:
     return harness.embedded_model()
@@ -132,8 +109,8 @@ def test_neovim_with_the_plain_snippet_lists_converts_and_explains(tmp_path, mod
     source.write_text(SOURCE, encoding="utf-8")
     result_path = tmp_path / "result.json"
 
-    async_cursor, async_index, async_line = _cursor(SOURCE, "time.sleep(delay)")
-    explain_cursor, explain_index, explain_line = _cursor(SOURCE, "text.upper()")
+    async_cursor, async_index, async_line = harness.cursor(SOURCE, "time.sleep(delay)")
+    explain_cursor, explain_index, explain_line = harness.cursor(SOURCE, "text.upper()")
     spec = {
         "file": str(source),
         "result": str(result_path),
@@ -183,7 +160,7 @@ def test_neovim_with_the_plain_snippet_lists_converts_and_explains(tmp_path, mod
     step = seen["async"]
     position = step["request"]["range"]["start"]
     assert position == {"line": async_cursor[0] - 1,
-                        "character": _column(async_line, async_index, encoding)}
+                        "character": harness.column(async_line, async_index, encoding)}
     offered = {(a["title"], a["kind"], a["command"]["command"]) for a in step["actions"]}
     assert offered == EXPECTED_ACTIONS, step["actions"]
     for action in step["actions"]:
@@ -210,26 +187,26 @@ def test_neovim_with_the_plain_snippet_lists_converts_and_explains(tmp_path, mod
     edits = [e for dc in result["edit"].get("documentChanges") or []
              for e in dc["edits"]] or result["edit"]["changes"][source.as_uri()]
     assert _apply(SOURCE, edits, encoding).splitlines() == buffer, edits
-    caller_row = _line_of(SOURCE, "total += fetch_price(sku)")
+    caller_row = harness.line_of(SOURCE, "total += fetch_price(sku)")
     assert any(e["range"]["start"]["line"] == caller_row for e in edits), edits
 
     # 3. explained; the answer shown by the server with window/showDocument
     step = seen["explain"]
     position = step["request"]["range"]["start"]
     assert position == {"line": explain_cursor[0] - 1,
-                        "character": _column(explain_line, explain_index, encoding)}
+                        "character": harness.column(explain_line, explain_index, encoding)}
     assert {a["title"] for a in step["actions"]} >= {"Ask AI to explain"}
     assert not step.get("error"), step.get("error")
     explained = step["result"]
     markdown = explained["markdown"]
     assert len(markdown.split()) >= 5, markdown
     converted = "\n".join(buffer)
-    shout_row = _line_of(converted, "def shout")
-    last_row = _line_of(converted, 'return "¡"')
+    shout_row = harness.line_of(converted, "def shout")
+    last_row = harness.line_of(converted, 'return "¡"')
     last_line = converted.splitlines()[last_row]
     assert explained["target"] == {
         "start": {"line": shout_row, "character": 0},
-        "end": {"line": last_row, "character": _column(last_line, len(last_line), encoding)},
+        "end": {"line": last_row, "character": harness.column(last_line, len(last_line), encoding)},
     }, explained["target"]
     (shown,) = seen["shown_documents"]
     assert shown["uri"].startswith("file://") and shown["uri"].endswith(".md"), shown

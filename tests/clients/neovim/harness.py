@@ -137,3 +137,28 @@ def embedded_model() -> str:
     from qwen_lsp.engine.model import resolve_model
 
     return str(resolve_model(None))
+
+
+def line_of(text: str, needle: str) -> int:
+    """The 0-based row of the one line that holds needle."""
+    (index,) = [i for i, line in enumerate(text.splitlines()) if needle in line]
+    return index
+
+
+def column(line: str, index: int, encoding: str) -> int:
+    """The LSP column of line[index] in a position encoding."""
+    prefix = line[:index]
+    if encoding == "utf-8":
+        return len(prefix.encode("utf-8"))
+    if encoding == "utf-16":
+        return len(prefix.encode("utf-16-le")) // 2
+    return len(prefix)
+
+
+def cursor(text: str, needle: str) -> tuple[list[int], int, str]:
+    """Neovim's cursor (1-based row, byte column) at the start of needle, the index of
+    needle in its line, and the line."""
+    row = line_of(text, needle)
+    line = text.splitlines()[row]
+    index = line.index(needle)
+    return [row + 1, len(line[:index].encode("utf-8"))], index, line
