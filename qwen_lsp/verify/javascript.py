@@ -15,6 +15,7 @@ decorators, parameter properties) makes it unchecked rather than guessed at.
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from collections.abc import Iterator
@@ -27,9 +28,9 @@ from tree_sitter import Language, Node, Parser
 from .inputs import Case, Hints, _Strategies, draw_cases, unique
 from .python import CASE_TIMEOUT, GENERATION_SHARE, MAX_ITEMS, interpret
 from .report import BehaviourReport, unchecked
-from .sandbox import CHILD_JS, node_path, run_node_job
+from .sandbox import CHILD_JS, node_path, start_node
 
-START_COST = 0.06  # node starts in ~40-60 ms
+START_COST = 0.02  # to hand the job over (node, 40-60 ms to start, started earlier)
 
 STANDARD_GLOBALS = frozenset({
     "Array", "ArrayBuffer", "BigInt", "BigInt64Array", "BigUint64Array", "Boolean",
@@ -713,14 +714,15 @@ def check_javascript(module_source: str, original: str, rewritten: str, name: st
             rewritten = strip_types(rewritten, language)
         elif language not in ("javascript", "javascriptreact"):
             return unchecked(f"there is no behaviour check for {language}", elapsed())
-        job = _job(module_source, original, rewritten, name, max_cases, refused,
-                   GENERATION_SHARE * budget_seconds)
+        plan = _plan(module_source, original, rewritten, name, refused)
     except _Refused as exc:
         return unchecked(str(exc), elapsed())
-    if not job["cases"]:
-        return unchecked("no inputs could be made for it", elapsed())
-    job["seconds"] = max(0.1, budget_seconds - elapsed() - START_COST)
-    result = run_node_job(job, wall_seconds=job["seconds"] + 1.5)
+    with start_node(budget_seconds + 2) as child:  # it starts up while the inputs are drawn
+        job = _job(plan, module_source, name, max_cases, GENERATION_SHARE * budget_seconds)
+        if not job["cases"]:
+            return unchecked("no inputs could be made for it", elapsed())
+        job["seconds"] = max(0.1, budget_seconds - elapsed() - START_COST)
+        result = child.run(json.dumps(job).encode("utf-8"), job["seconds"] + 1.5)
     return interpret(result, elapsed())
 
 
@@ -751,8 +753,9 @@ def _as_function(text: str, name: str, which: str) -> Node:
     return function
 
 
-def _job(module_source: str, original: str, rewritten: str, name: str, max_cases: int,
-         refused: dict[str, str], seconds: float) -> dict:
+def _plan(module_source: str, original: str, rewritten: str, name: str,
+          refused: dict[str, str]) -> dict:
+    """Both declarations and the prelude they need, or _Refused with the reason."""
     declarations = {"original": _as_function(original, name, "original"),
                     "rewrite": _as_function(rewritten, name, "rewrite")}
     module_root = _parse(module_source)
@@ -762,9 +765,15 @@ def _job(module_source: str, original: str, rewritten: str, name: str, max_cases
     resolver.visiting.add(name)  # each version declares it; the file's own copy stays out
     for which, declaration in declarations.items():
         resolver.check(declaration, {name}, "it" if which == "original" else "the rewrite")
+    return {"declarations": declarations, "module_root": module_root, "module": module,
+            "prelude": resolver.prelude()}
+
+
+def _job(plan: dict, module_source: str, name: str, max_cases: int, seconds: float) -> dict:
+    declarations, module_root = plan["declarations"], plan["module_root"]
     function = _function_node(declarations["original"])
     trusted = unique(example_cases(module_root, name) + _calls(module_root, name))[:max_cases]
-    generated, params = _generated(function, max_cases - len(trusted), module.helpers,
+    generated, params = _generated(function, max_cases - len(trusted), plan["module"].helpers,
                                    seconds)
     cases = []
     for case in unique(trusted + generated)[:max_cases]:
@@ -772,7 +781,7 @@ def _job(module_source: str, original: str, rewritten: str, name: str, max_cases
             cases.append((_json_safe(list(case.args)), {}, case.source))
         except ValueError:
             continue
-    return {"prelude": resolver.prelude(), "original": _source_of(declarations["original"]),
+    return {"prelude": plan["prelude"], "original": _source_of(declarations["original"]),
             "rewritten": _source_of(declarations["rewrite"]), "name": name,
             "params": params, "cases": cases, "case_timeout": CASE_TIMEOUT,
             "max_items": MAX_ITEMS}

@@ -133,7 +133,7 @@ def test_same_file_helpers_and_literal_constants_go_along():
 def test_impure_code_is_unchecked_and_not_run(monkeypatch, body, reason):
     def refuse(*args, **kwargs):
         raise AssertionError("node was started")
-    monkeypatch.setattr(javascript, "run_node_job", refuse)
+    monkeypatch.setattr(javascript, "start_node", refuse)
     module = TOTAL_FILE + "\nconst CONFIG = loadConfig();\n"
     report = check(f"function total(items) {{\n  {body}\n}}", module=module)
     assert report.status == "unchecked"

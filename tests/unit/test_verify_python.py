@@ -161,7 +161,7 @@ def no_child(monkeypatch):
     """Fails the test if a child process is started at all."""
     def refuse(*args, **kwargs):
         raise AssertionError("a child process was started")
-    monkeypatch.setattr(python, "run_python_job", refuse)
+    monkeypatch.setattr(python, "start_python", refuse)
 
 
 def test_a_function_that_opens_files_is_unchecked_and_never_run(tmp_path, no_child):
