@@ -25,7 +25,7 @@ from typing import Any
 from hypothesis import strategies as st
 from tree_sitter import Language, Node, Parser
 
-from .inputs import Case, Hints, _Strategies, draw_cases, unique
+from .inputs import Case, Hints, _Strategies, draw_cases, recursive, unique
 from .python import CASE_TIMEOUT, GENERATION_SHARE, MAX_ITEMS, interpret
 from .report import BehaviourReport, unchecked
 from .sandbox import CHILD_JS, node_path, start_node
@@ -661,6 +661,13 @@ def _generated(function: Node, count: int, helpers: dict[str, Node],
     numbers, strings = _literals(function)
     s = _Strategies(numbers, strings, special_floats=False)
     hints = _body_hints(function, helpers)
+    own_name = next((_text(n) for n in [function.child_by_field_name("name")] if n), None)
+    if own_name is None and function.parent is not None:  # const f = (...) => ...
+        target = function.parent.child_by_field_name("name")
+        own_name = _text(target) if target is not None else None
+    if own_name and any(n.type == "call_expression" and _text(
+            n.child_by_field_name("function") or n) == own_name for n in _walk(function)):
+        recursive(hints)
     params, rest = _params(function)
     specs = []
     for name, default, kind in params:

@@ -506,3 +506,19 @@ def test_a_subtle_tie_break_difference_is_found():
                                        "    return max(items, key=key) if items else None\n",
                    "best")
     assert report.status == "different"  # sorted()[-1] keeps the last of equals, max the first
+
+
+def test_a_recursive_function_gets_small_sizes_and_an_edge_case_is_found():
+    original = '''
+        def fib(n):
+            if n < 2:
+                return n
+            return fib(n - 1) + fib(n - 2)
+    '''
+    same = check(original, original,
+                 "def fib(n):\n    return n if n < 2 else fib(n - 2) + fib(n - 1)\n", "fib")
+    assert same.status == "same", same
+    assert same.cases >= 20  # every n in -2..20: none too slow
+    iterative = check(original, original, "def fib(n):\n    a, b = 0, 1\n    for _ in range(n):\n"
+                                          "        a, b = b, a + b\n    return a\n", "fib")
+    assert iterative.counterexample == "for fib(-1) the original returns -1; the rewrite returns 0"
