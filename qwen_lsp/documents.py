@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -14,6 +15,26 @@ from qwen_lsp.syntax.document import SyntaxDocument
 from qwen_lsp.syntax.languages import LanguageSpec, language_for
 
 log = logging.getLogger(__name__)
+
+# a UTF-16 surrogate as kept from a client's JSON ("\\ud83d" alone: 3 "surrogatepass" bytes)
+_HIGH_SURROGATE = re.compile(rb"\xed[\xa0-\xaf][\x80-\xbf]")
+_LOW_SURROGATE = re.compile(rb"\xed[\xb0-\xbf][\x80-\xbf]")
+
+
+def _join_surrogates(text: bytes, start: int, end: int,
+                     new: bytes) -> tuple[int, int, bytes]:
+    """Widen an edit so that a lone high and a lone low surrogate it brings together
+    become the one character they are in the client's UTF-16 string (4 UTF-8 bytes)."""
+    if b"\xed" not in new and not (start >= 3 and text[start - 3] == 0xED) \
+            and text[end:end + 1] != b"\xed":
+        return start, end, new  # the common case: nothing to join
+    if start >= 3 and _HIGH_SURROGATE.fullmatch(text, start - 3, start):
+        start, new = start - 3, text[start - 3:start] + new
+    if _LOW_SURROGATE.match(text, end):
+        end, new = end + 3, new + text[end:end + 3]
+    units = new.decode("utf-8", "surrogatepass").encode("utf-16-le", "surrogatepass")
+    return start, end, units.decode("utf-16-le", "surrogatepass").encode("utf-8",
+                                                                         "surrogatepass")
 
 
 @dataclass
@@ -74,6 +95,7 @@ class OpenDocument:
                 continue
             start = byte_offset(self.text, rng[0], rng[1], encoding)
             end = max(start, byte_offset(self.text, rng[2], rng[3], encoding))
+            start, end, new_bytes = _join_surrogates(self.text, start, end, new_bytes)
             self.text = self.text[:start] + new_bytes + self.text[end:]
             if self.syntax is not None and self.parse_skipped_reason is None:
                 self.syntax.edit(start, end, new_bytes)

@@ -28,10 +28,14 @@ pins each one, so a pygls upgrade that changes them fails there first):
    ``jsonrpc`` that is not "2.0", a body that is ``null``, a list or a number. Each
    is answered ``InvalidRequest`` when it carries a usable id (id ``null`` when the
    id itself is the problem), else logged in one line (``_invalid_request``).
-7. A ``didChange`` for a document that is not open (or before ``initialize``) made
-   pygls' own handler raise ``KeyError`` before ours ran; it is now one warning, and
-   a change pygls cannot apply to its copy still reaches ours, which is the one the
-   actions read (``lsp_text_document__did_change``).
+7. pygls applies a ``didChange`` to its own copy first and, doing so, *rewrites the
+   ranges in the params* when a character lies past the end of its line (it sets
+   ``len(line) - 1``, one short on a last line without a break): our handler then
+   applied a shortened range and our text diverged from the client's. Ours now gets
+   the params as the client sent them. A ``didChange`` for a document that is not open
+   (or before ``initialize``) made pygls raise ``KeyError`` before ours ran; it is one
+   warning now, and a change pygls cannot apply to its copy still reaches ours, the
+   copy the actions read (``lsp_text_document__did_change``).
 8. Logs stay readable under garbage: a handler's JSON-RPC error (InvalidParams from
    a command) is answered without a traceback, undecodable params of a notification
    are one warning naming the field, and pygls' own multi-page tracebacks for
@@ -43,6 +47,7 @@ in tests/robustness/test_protocol_regressions.py.
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Awaitable, Callable, Iterator
 from functools import partial
@@ -145,6 +150,7 @@ class QwenProtocol(LanguageServerProtocol):
         if self._workspace is None or unquote(uri) not in self._workspace.text_documents:
             log.warning("didChange for a document that is not open ignored: %s", uri)
             return
+        pristine = copy.deepcopy(params)  # pygls' update rewrites past-the-end ranges
         try:
             for change in params.content_changes:
                 self._workspace.update_text_document(params.text_document, change)
@@ -152,7 +158,7 @@ class QwenProtocol(LanguageServerProtocol):
             log.warning("pygls could not apply a change to %s: %s", uri, exc)
         handler = self.fm.features.get(types.TEXT_DOCUMENT_DID_CHANGE)
         if handler is not None:
-            yield handler, (params,), None
+            yield handler, (pristine,), None
 
     # 6. messages that are not runnable requests ----------------------------------------
 

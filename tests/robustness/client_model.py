@@ -82,6 +82,12 @@ def apply_text_edits(text: str, edits: list[dict], encoding: str = "utf-16") -> 
     return text
 
 
+def over_json(text: str) -> str:
+    """The string as it arrives through JSON: "\\ud83d\\ude00" escapes become one
+    character, as in the client's own UTF-16 string; lone surrogates stay."""
+    return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
+
+
 def wire_bytes(text: str) -> bytes:
     """How the server stores a client string (lone surrogates kept, 3 bytes each)."""
     return text.encode("utf-8", "surrogatepass")

@@ -32,3 +32,13 @@ def test_other_invalid_bytes_still_count_one_unit_each():
     source = b"a\xff\xfeb\n"
     assert byte_offset(source, 0, 3, "utf-16") == 3
     assert position_of(source, 3, "utf-16") == (0, 3)
+
+
+def test_an_edit_that_brings_a_lone_high_and_low_surrogate_together_makes_one_character():
+    doc = OpenDocument.open("file:///t.py", "/t.py", "python", 1, "s = '\ud83d'\n", 10**6)
+    doc.change(2, [((0, 6, 0, 6), "\ude00")], "utf-16")  # after the high surrogate
+    assert doc.text == "s = '😀'\n".encode()
+    assert position_of(doc.text, len(doc.text) - 2, "utf-16") == (0, 7)  # the pair: 2 units
+    doc.change(3, [((0, 5, 0, 7), "\ud83d!")], "utf-16")  # replace the pair, keep a high
+    doc.change(4, [((0, 6, 0, 7), "")], "utf-16")  # delete "!": high meets "'"
+    assert doc.text == "s = '\ud83d'\n".encode("utf-8", "surrogatepass")

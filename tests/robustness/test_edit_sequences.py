@@ -65,19 +65,24 @@ def _tree(doc: SyntaxDocument) -> tuple:
 
 @pytest.mark.parametrize("language,path", [("python", "/t.py"), ("javascript", "/t.js")])
 @pytest.mark.parametrize("encoding", ENCODINGS)
-@settings(max_examples=scaled(120), deadline=None, database=None,
+@settings(max_examples=scaled(50), deadline=None, database=None,
           suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data(), initial=texts)
 def test_random_change_sequences_keep_text_and_tree_exact(language, path, encoding, data,
                                                          initial):
+    # strings as JSON delivers them (a surrogate pair in one string is one character)
+    initial = client.over_json(initial)
     doc = OpenDocument.open("file://" + path, path, language, 1, initial, 5_000_000)
     text = initial
     assert doc.text == client.wire_bytes(text)
     for version in range(2, 2 + data.draw(st.integers(1, 12))):
         batch = data.draw(st.lists(changes(text, encoding), min_size=1, max_size=3))
+        batch = [dict(c, text=client.over_json(c["text"])) for c in batch]
         expected = text
         for change in batch:  # changes of one notification apply in order
-            expected = client.apply_change(expected, change, encoding)
+            # the client's string is UTF-16: a high and a low surrogate brought together
+            # by an edit are one character
+            expected = client.over_json(client.apply_change(expected, change, encoding))
         doc.change(version, [_as_tuple(c) for c in batch], encoding)
         text = expected
         assert doc.text == client.wire_bytes(text), (batch, text)
@@ -88,7 +93,7 @@ def test_random_change_sequences_keep_text_and_tree_exact(language, path, encodi
 
 
 @pytest.mark.parametrize("encoding", ENCODINGS)
-@settings(max_examples=scaled(400), deadline=None, database=None)
+@settings(max_examples=scaled(300), deadline=None, database=None)
 @given(data=st.data(), text=texts)
 def test_a_range_the_server_computes_lands_exactly_in_the_client(encoding, data, text):
     """The server turns byte offsets into LSP positions for every edit it sends."""

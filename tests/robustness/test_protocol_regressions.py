@@ -171,3 +171,27 @@ async def test_undecodable_params_log_one_line_not_a_traceback(caplog):
     assert next(m for m in wire.responses() if m["id"] == 8)["error"]["code"] == -32602
     assert not any(r.exc_info for r in caplog.records), caplog.text
     assert "Unable to deserialize" not in caplog.text
+
+
+@pytest.mark.parametrize("text, change, expected", [
+    # past the end of the last line (no line break): pygls shortened it by one
+    ("x = 1\ny = 22", {"start": (1, 4), "end": (1, 99)}, "x = 1\ny = "),
+    ("a😀b", {"start": (0, 1), "end": (0, 40)}, "a"),
+    ("a\nb\n", {"start": (0, 1), "end": (0, 7)}, "a\nb\n"),
+])
+async def test_did_change_reaches_our_document_with_the_clients_own_range(
+        text, change, expected, tmp_path):
+    server, wire = _server()
+    _initialize(server, tmp_path)
+    await settle()
+    uri = "file:///t.py"
+    feed(server, {"method": "textDocument/didOpen", "params": {"textDocument": {
+        "uri": uri, "languageId": "python", "version": 1, "text": text}}})
+    (l0, c0), (l1, c1) = change["start"], change["end"]
+    feed(server, {"method": "textDocument/didChange", "params": {
+        "textDocument": {"uri": uri, "version": 2}, "contentChanges": [{
+            "range": {"start": {"line": l0, "character": c0},
+                      "end": {"line": l1, "character": c1}}, "text": ""}]}})
+    await settle()
+    assert server.documents[uri].text == expected.encode()
+    server.runtime.shutdown(0.1)
