@@ -248,11 +248,14 @@ function main(job) {
   const texts = job.cases.map(([args]) => JSON.stringify(args));
   const counts = {cases: 0, raised: 0, generated: 0, generated_raised: 0, skipped: 0, slow: 0};
   const state = {counts, firstError: null};
+  // If node itself dies (out of memory), the parent knows which side was running.
+  emit({start: -1, phase: 'original', call: 'one of the inputs'});
   const before = runSide(original, texts, () => job.case_timeout * 1000,
                          Date.now() + job.seconds * 500, false);
   const kept = [];
   before.forEach((a, i) => (a.kind === 'timeout' ? counts.slow++ : kept.push(i)));
   const limitOf = (a) => Math.max(200, 20 * a.ms + 50);
+  emit({start: -1, phase: 'rewrite', call: 'one of the inputs', original: 'returns'});
   const after = runSide(rewrite, kept.map((i) => texts[i]), (k) => limitOf(before[kept[k]]),
                         deadline + 2000, true);
   for (let k = 0; k < after.length; k++) {

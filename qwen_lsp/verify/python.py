@@ -84,15 +84,19 @@ def interpret(result: ChildResult, seconds: float) -> BehaviourReport:
         if "done" in line:
             return _judge(line, seconds)
     running = result.running()
+    lines = [line.strip() for line in result.stderr.splitlines() if line.strip()]
+    error = next((line for line in lines if "out of memory" in line.lower()), None) or (
+        lines[-1] if lines else f"exit status {result.returncode}")
+    ending = ("does not finish (it was stopped)" if result.killed
+              else f"crashes the checking process ({error[:120]})")
     if running is not None and running["phase"] == "rewrite":
         return BehaviourReport(
-            "different", cases=running["start"] + 1, seconds=seconds,
+            "different", cases=max(running["start"], 0), seconds=seconds,
             counterexample=f"for {running['call']} the original {running['original']}; "
-                           "the rewrite does not finish (it was stopped)")
+                           f"the rewrite {ending}")
     if running is not None:
-        return unchecked(f"the original does not finish on {running['call']}", seconds)
-    tail = result.stderr.strip().splitlines()[-1:] or [f"exit status {result.returncode}"]
-    return unchecked(f"the check's process failed ({tail[0]})", seconds)
+        return unchecked(f"on {running['call']} the original {ending}", seconds)
+    return unchecked(f"the check's process failed ({error[:120]})", seconds)
 
 
 def _judge(done: dict, seconds: float) -> BehaviourReport:

@@ -237,3 +237,13 @@ def test_an_original_that_loops_on_most_inputs_is_not_called_the_same():
                    module=module, original=module.strip(), name="settle")
     assert report.status == "unchecked"
     assert report.reason.startswith("the original was too slow on all")
+
+
+@needs_node
+def test_a_rewrite_that_exhausts_memory_is_different_and_contained():
+    report = check("function total(items) {\n  const all = [];\n"
+                   "  while (true) all.push(new Array(100000).fill(items));\n}")
+    assert report.status == "different"
+    assert report.counterexample.startswith("for ")
+    assert ("the rewrite crashes the checking process" in report.counterexample
+            or "the rewrite does not finish" in report.counterexample)
