@@ -9,13 +9,15 @@ path must still name a file that starts with ``GGUF`` (its sha256 keys the cache
 Environment: ``QWEN_FAKE_DELAY`` seconds before each streamed piece (default 0),
 ``QWEN_FAKE_PIECE`` characters per piece (default 8).
 
-Run: ``python -m tests.robustness.fake_engine_server`` (from the repository root).
+Run: ``python -m tests.robustness.fake_engine_server [CLI ARGS]`` from the repository
+root (no arguments: ``serve``; e.g. ``explain FILE:LINE`` runs the one-shot CLI).
 """
 
 from __future__ import annotations
 
 import os
 import re
+import sys
 
 from qwen_lsp import runtime
 from qwen_lsp.engine.fake import FakeEngine
@@ -46,7 +48,7 @@ def main() -> int:
     runtime._llama_factory = _fake_factory  # type: ignore[assignment]
     from qwen_lsp.cli import main as cli_main
 
-    return cli_main(["serve"])
+    return cli_main(sys.argv[1:] or ["serve"])
 
 
 if __name__ == "__main__":
