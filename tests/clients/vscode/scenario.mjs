@@ -285,7 +285,8 @@ async function main() {
       const instructions = await until("the install instructions", async () => {
         const text = await page.locator(".editor-group-container.active .monaco-editor .view-lines").first()
           .innerText().catch(() => "");
-        return text.replace(/\u00a0/g, " ").includes("pip install") ? text.replace(/\u00a0/g, " ") : undefined;
+        const flat = text.replace(/\s+/g, " "); // the editor wraps long lines
+        return flat.includes("pip install") ? flat : undefined;
       }, 10000);
       await shot(page, "server-missing");
       await editUserSettings(page, settings);
