@@ -435,7 +435,7 @@ class _Strategies:
             return st.none()
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.BitOr):
             parts = [self.from_annotation(node.left), self.from_annotation(node.right)]
-            return st.one_of(*parts) if all(parts) else None  # type: ignore[arg-type]
+            return st.one_of(*parts) if _known(parts) else None  # type: ignore[arg-type]
         name = ast.unparse(node.value if isinstance(node, ast.Subscript) else node)
         name = name.rsplit(".", 1)[-1]
         args: list[ast.AST] = []
@@ -478,6 +478,11 @@ class _Strategies:
             except ValueError:
                 return None
         return None
+
+
+def _known(strategies: list) -> bool:
+    """Every one is a strategy (not bool(): Hypothesis warns that a strategy is truthy)."""
+    return all(x is not None for x in strategies)
 
 
 def _default_strategy(default: ast.AST, s: _Strategies) -> st.SearchStrategy | None:

@@ -25,7 +25,7 @@ from typing import Any
 from hypothesis import strategies as st
 from tree_sitter import Language, Node, Parser
 
-from .inputs import Case, Hints, _Strategies, draw_cases, recursive, unique
+from .inputs import Case, Hints, _known, _Strategies, draw_cases, recursive, unique
 from .python import CASE_TIMEOUT, GENERATION_SHARE, MAX_ITEMS, interpret
 from .report import BehaviourReport, unchecked
 from .sandbox import CHILD_JS, node_path, start_node
@@ -152,6 +152,99 @@ def strip_types(code: str, language: str, refused: dict[str, str] | None = None)
     if _parse(result).has_error:
         raise _Refused("its types could not be stripped reliably")
     return result
+
+
+class TypeStrategies:
+    """Hypothesis strategies from TypeScript parameter types (number, string, boolean,
+    arrays, tuples, Record, object types, interfaces and type aliases of the same file,
+    unions, literal types, null/undefined); None for a type it does not know."""
+
+    def __init__(self, module_ts: str, language: str) -> None:
+        self.language = "tsx" if language in ("tsx", "typescriptreact") else "typescript"
+        self.named: dict[str, Node] = {}
+        for node in _walk(_parse(module_ts, self.language)):
+            if node.type in ("interface_declaration", "type_alias_declaration"):
+                name = node.child_by_field_name("name")
+                body = node.child_by_field_name("body") or node.child_by_field_name("value")
+                if name is not None and body is not None:
+                    self.named[_text(name)] = body
+
+    def parameters(self, declaration_ts: str, name: str,
+                   s: _Strategies) -> dict[str, st.SearchStrategy]:
+        root = _parse(declaration_ts, self.language)
+        function = next((n for n in _walk(root) if n.type in (
+            "function_declaration", "generator_function_declaration", "method_definition",
+            "arrow_function", "function_expression")), None)
+        found: dict[str, st.SearchStrategy] = {}
+        params = function.child_by_field_name("parameters") if function is not None else None
+        for param in params.named_children if params is not None else []:
+            target = param.child_by_field_name("pattern")
+            annotation = param.child_by_field_name("type")
+            if target is None or annotation is None or not annotation.named_children:
+                continue
+            strategy = self.strategy(annotation.named_children[0], s, 0)
+            if strategy is not None and target.type == "identifier":
+                found[_text(target)] = strategy
+        return found
+
+    def strategy(self, node: Node, s: _Strategies, depth: int) -> st.SearchStrategy | None:
+        if depth > 6:
+            return None
+        kind, text = node.type, _text(node)
+        if kind == "predefined_type":
+            return {"number": s.number, "string": s.text, "boolean": st.booleans(),
+                    "any": s.any, "unknown": s.any, "null": st.none(),
+                    "undefined": st.none()}.get(text)
+        if kind == "literal_type":
+            try:
+                return st.just(literal_value(node.named_children[0]))
+            except (ValueError, IndexError):
+                return None
+        if kind in ("parenthesized_type", "readonly_type") and node.named_children:
+            return self.strategy(node.named_children[-1], s, depth)
+        parts = [self.strategy(c, s, depth + 1) for c in node.named_children]
+        if kind == "union_type":
+            return st.one_of(*parts) if parts and _known(parts) else None  # type: ignore[arg-type]
+        if kind == "array_type":
+            return st.lists(parts[0], max_size=6) if parts and _known(parts[:1]) else None
+        if kind == "tuple_type":
+            return st.tuples(*parts).map(list) if _known(parts) else None  # type: ignore[arg-type]
+        if kind == "object_type":
+            return self.object(node, s, depth)
+        if kind == "type_identifier":
+            body = self.named.get(text)
+            if body is None:
+                return None
+            if body.type == "interface_body":
+                return self.object(body, s, depth)
+            return self.strategy(body, s, depth + 1)
+        if kind == "generic_type":
+            base = _text(node.child_by_field_name("name") or node)
+            arguments = node.child_by_field_name("type_arguments")
+            inner = [self.strategy(c, s, depth + 1)
+                     for c in (arguments.named_children if arguments is not None else [])]
+            if base in ("Array", "ReadonlyArray") and inner and _known(inner[:1]):
+                return st.lists(inner[0], max_size=6)
+            if base == "Record" and len(inner) == 2 and _known(inner[1:]):
+                return st.dictionaries(s.text, inner[1], max_size=4)
+        return None
+
+    def object(self, node: Node, s: _Strategies, depth: int) -> st.SearchStrategy | None:
+        required: dict[str, st.SearchStrategy] = {}
+        optional: dict[str, st.SearchStrategy] = {}
+        for member in node.named_children:
+            if member.type != "property_signature":
+                return None  # index or call signatures: not a plain record
+            key = member.child_by_field_name("name")
+            annotation = member.child_by_field_name("type")
+            if key is None or annotation is None or not annotation.named_children:
+                return None
+            value = self.strategy(annotation.named_children[0], s, depth + 1)
+            if value is None:
+                return None
+            optional_member = any(c.type == "?" for c in member.children)
+            (optional if optional_member else required)[_text(key)] = value
+        return st.fixed_dictionaries(required, optional=optional)
 
 
 # --- names -----------------------------------------------------------------------------
@@ -656,8 +749,10 @@ def _params(function: Node) -> tuple[list[tuple[str, Node | None, str]], bool]:
     return found, rest
 
 
-def _generated(function: Node, count: int, helpers: dict[str, Node],
-               seconds: float) -> tuple[list[Case], list[str]]:
+def _generated(function: Node, count: int, helpers: dict[str, Node], seconds: float,
+               typed: Any = None) -> tuple[list[Case], list[str]]:
+    """Inputs for `function`'s parameters; `typed(s)` gives strategies from declared types
+    by parameter name (TypeScript), which come before guesses from the body."""
     numbers, strings = _literals(function)
     s = _Strategies(numbers, strings, special_floats=False)
     hints = _body_hints(function, helpers)
@@ -669,9 +764,12 @@ def _generated(function: Node, count: int, helpers: dict[str, Node],
             n.child_by_field_name("function") or n) == own_name for n in _walk(function)):
         recursive(hints)
     params, rest = _params(function)
+    declared = typed(s) if typed is not None else {}
     specs = []
     for name, default, kind in params:
-        if kind == "object":
+        if name in declared:
+            strategy = declared[name]
+        elif kind == "object":
             keys = {_text(n) for n in _walk(function.child_by_field_name("parameters"))  # type: ignore[arg-type]
                     if n.type in ("shorthand_property_identifier_pattern",
                                   "property_identifier")}
@@ -715,7 +813,10 @@ def check_javascript(module_source: str, original: str, rewritten: str, name: st
         return unchecked(f"this installation lacks {CHILD_JS.name}", elapsed())
     try:
         refused: dict[str, str] = {}
+        typed = None
         if language in ("typescript", "typescriptreact", "tsx"):
+            types, original_ts = TypeStrategies(module_source, language), original
+            typed = lambda s: types.parameters(original_ts, name, s)  # noqa: E731
             module_source = strip_types(module_source, language, refused)
             original = strip_types(original, language)
             rewritten = strip_types(rewritten, language)
@@ -725,7 +826,7 @@ def check_javascript(module_source: str, original: str, rewritten: str, name: st
     except _Refused as exc:
         return unchecked(str(exc), elapsed())
     with start_node(budget_seconds + 2) as child:  # it starts up while the inputs are drawn
-        job = _job(plan, module_source, name, max_cases, GENERATION_SHARE * budget_seconds)
+        job = _job(plan, name, max_cases, GENERATION_SHARE * budget_seconds, typed)
         if not job["cases"]:
             return unchecked("no inputs could be made for it", elapsed())
         job["seconds"] = max(0.1, budget_seconds - elapsed() - START_COST)
@@ -776,12 +877,12 @@ def _plan(module_source: str, original: str, rewritten: str, name: str,
             "prelude": resolver.prelude()}
 
 
-def _job(plan: dict, module_source: str, name: str, max_cases: int, seconds: float) -> dict:
+def _job(plan: dict, name: str, max_cases: int, seconds: float, typed: Any) -> dict:
     declarations, module_root = plan["declarations"], plan["module_root"]
     function = _function_node(declarations["original"])
     trusted = unique(example_cases(module_root, name) + _calls(module_root, name))[:max_cases]
     generated, params = _generated(function, max_cases - len(trusted), plan["module"].helpers,
-                                   seconds)
+                                   seconds, typed)
     cases = []
     for case in unique(trusted + generated)[:max_cases]:
         try:

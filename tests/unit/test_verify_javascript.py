@@ -247,3 +247,29 @@ def test_a_rewrite_that_exhausts_memory_is_different_and_contained():
     assert report.counterexample.startswith("for ")
     assert ("the rewrite crashes the checking process" in report.counterexample
             or "the rewrite does not finish" in report.counterexample)
+
+
+@needs_node
+def test_typescript_parameter_types_shape_the_inputs():
+    module = textwrap.dedent('''
+        type Mode = "upper" | "lower";
+        interface Options { mode: Mode; trim?: boolean }
+        export function shape(words: string[], options: Options): string[] {
+          const out: string[] = [];
+          for (const w of words) {
+            const t = options.trim ? w.trim() : w;
+            out.push(options.mode === "upper" ? t.toUpperCase() : t.toLowerCase());
+          }
+          return out;
+        }
+    ''')
+    original = module[module.index("export function"):].strip()
+    report = check('''
+        export function shape(words: string[], options: Options): string[] {
+          return words.map((w) => (options.trim ? w.trim() : w))
+            .map((t) => (options.mode === "upper" ? t.toUpperCase() : t.toLowerCase()));
+        }
+    ''', module=module, original=original, name="shape", language="typescript")
+    assert report.status == "same", report
+    assert report.raised == 0  # every input fits the declared types
+    assert report.cases >= 100
