@@ -16,10 +16,11 @@ import textwrap
 from dataclasses import dataclass, field
 
 from qwen_lsp.actions.action import Action
-from qwen_lsp.actions.rewrite import Plan, plan_rewrite
+from qwen_lsp.actions.rewrite import Plan, add_import, plan_rewrite
 from qwen_lsp.actions.span import Source, Span
 from qwen_lsp.edits import apply_edits
 from qwen_lsp.verify import BehaviourReport, check_javascript, check_python, undefined_names
+from qwen_lsp.verify.names import HOME_OF
 
 log = logging.getLogger(__name__)
 
@@ -101,11 +102,15 @@ def check_candidate(action: Action, source: Source, span: Span, code: str, *,
                                     start + plan.new_text.count("\n"),
                                     module_source_before=source.text.decode("utf-8",
                                                                             errors="replace"))
-        if undefined:
+        imports = _missing_imports(undefined)
+        if imports is None:
             return Checked(None, undefined)
+        for statement in imports:  # e.g. `reduce`: the one import it needs, by rule
+            add_import(source, plan, statement)
+        checked.notes = list(plan.notes)
     if not behaviour or action is not Action.REFACTOR or not span.target.name:
         return checked
-    report = _behaviour(source, span, new_definition)
+    report = _behaviour(source, span, new_definition, _added_imports(plan))
     checked.behaviour = report
     if report.status == "different":
         return Checked(None, [f"it behaves differently: {report.counterexample}"],
@@ -114,8 +119,32 @@ def check_candidate(action: Action, source: Source, span: Span, code: str, *,
     return checked
 
 
-def _behaviour(source: Source, span: Span, new_definition: str) -> BehaviourReport:
-    module = source.text.decode("utf-8", errors="replace")
+_UNDEFINED = re.compile(r"undefined name '([A-Za-z_]\w*)'")
+
+
+def _missing_imports(problems: list[str]) -> list[str] | None:
+    """The imports that fix every problem (standard-library names only), or None."""
+    statements: list[str] = []
+    for problem in problems:
+        match = _UNDEFINED.search(problem)
+        home = HOME_OF.get(match.group(1)) if match else None
+        if home is None:
+            return None
+        statement = f"from {home} import {match.group(1)}"  # type: ignore[union-attr]
+        if statement not in statements:
+            statements.append(statement)
+    return statements
+
+
+def _added_imports(plan: Plan) -> str:
+    return "".join(e.new_text.replace("\r\n", "\n") for e in plan.edits
+                   if re.match(r"(import|from) \S", e.new_text) and e.new_text.count("\n") <= 1
+                   and e.start_byte == e.end_byte)
+
+
+def _behaviour(source: Source, span: Span, new_definition: str,
+               added_imports: str = "") -> BehaviourReport:
+    module = added_imports + source.text.decode("utf-8", errors="replace")
     name = span.target.name or ""
     assert source.spec is not None
     try:

@@ -229,11 +229,17 @@ def _import_asyncio(source: Source, plan: Plan) -> None:
         return
     if re.search(rb"^\s*(import asyncio\b|from asyncio import)", source.text, re.M):
         return
+    add_import(source, plan, "import asyncio")
+
+
+def add_import(source: Source, plan: Plan, statement: str) -> None:
+    """Add a Python import line to the file, before its first import (or after its
+    docstring), in the file's own line breaks."""
     match = re.search(rb"^(import |from )(?!__future__)", source.text, re.M)
     at = match.start() if match else _after_module_docstring(source.text)
     newline = "\r\n" if b"\r\n" in source.text else "\n"
-    plan.edits.append(TextEdit(at, at, "import asyncio" + newline))
-    plan.notes.append("added 'import asyncio'")
+    plan.edits.append(TextEdit(at, at, statement + newline))
+    plan.notes.append(f"added '{statement}'")
 
 
 def _after_module_docstring(text: bytes) -> int:

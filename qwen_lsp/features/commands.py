@@ -129,7 +129,9 @@ class CommandRun:
                 # Too late to cancel: the editor has the edit. Report what it did.
                 applied = await sending
                 notes.append("the request was cancelled after the edit was sent")
-        if notes:
+        if notes and self.ls.settings.explanation_display == "client":
+            log.info("%s: %s", self.label, "; ".join(notes))  # our plugins show the notes
+        elif notes:
             self.ls.notify_user(f"qwen-lsp: {self.label}: " + "; ".join(notes),
                                 types.MessageType.Info)
         return {"applied": applied, "cached": outcome.cached,
@@ -138,8 +140,10 @@ class CommandRun:
     def _workspace_edit(self, edits: list[TextEdit]) -> types.WorkspaceEdit:
         caps = self.ls.client_capabilities.workspace
         ws_caps = caps.workspace_edit if caps else None
+        # Annotations only travel in documentChanges: in `changes` lsprotocol drops them
+        # (Neovim 0.12 announces annotation support but not documentChanges).
         annotate = bool(self.ls.settings.confirm_edits and ws_caps
-                        and ws_caps.change_annotation_support)
+                        and ws_caps.change_annotation_support and ws_caps.document_changes)
         source = self.prepared.source
         text_edits: list[Any] = []
         for e in sorted(edits, key=lambda e: e.start_byte):

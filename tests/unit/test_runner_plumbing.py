@@ -253,3 +253,18 @@ def test_a_dropped_doc_comment_or_decorator_is_put_back():
     plan, _ = plan_rewrite(Action.REFACTOR, source, span,
                            "@functools.lru_cache\ndef fib(n):\n    return n")
     assert plan.new_text.count("@functools") == 1
+
+
+async def test_a_standard_library_name_the_rewrite_uses_gets_its_import_by_rule(tmp_path):
+    uses_reduce = ("```python\ndef index_of(xs, wanted):\n"
+                   "    return reduce(lambda found, item: found if found != -1 else "
+                   "(item[0] if item[1] == wanted else -1), enumerate(xs), -1)\n```")
+    assistant, engine, worker = await _assistant(tmp_path, [uses_reduce])
+    try:
+        source, span = _index_of()
+        outcome = await assistant.rewrite(Action.REFACTOR, source, span, GenParams(),
+                                          lambda s: None)
+        assert "from functools import reduce\n" in [e.new_text for e in outcome.plan.edits]
+        assert any(n.startswith("behaviour-checked on") for n in outcome.notes), outcome.notes
+    finally:
+        worker.shutdown()
