@@ -301,7 +301,10 @@ def snapshot_server(rev: str) -> tuple[Path, str]:
     dest = corpus.WORK / "server" / commit
     if not (dest / "qwen_lsp" / "__main__.py").exists():
         dest.mkdir(parents=True, exist_ok=True)
-        archive = subprocess.run(["git", "-C", str(REPO), "archive", commit, "qwen_lsp"],
+        # the package and, where the commit has them there, the top-level prompt templates
+        paths = [p for p in ("qwen_lsp", "prompts") if subprocess.run(
+            ["git", "-C", str(REPO), "cat-file", "-e", f"{commit}:{p}"]).returncode == 0]
+        archive = subprocess.run(["git", "-C", str(REPO), "archive", commit, *paths],
                                  capture_output=True, check=True).stdout
         subprocess.run(["tar", "-x", "-C", str(dest)], input=archive, check=True)
     return dest, commit
@@ -354,6 +357,10 @@ async def run(args: argparse.Namespace) -> Path:
         previous = json.loads(out_path.read_text())
         meta = previous["meta"]
         records = previous["tasks"]
+        if args.redo_errors:
+            records = [r for r in records if not any(
+                str(r.get(side, {}).get("error", "")).startswith("harness:")
+                for side in ("server", "baseline"))]
         stamp = meta["started"]
         done = {task_key(r) for r in records}
         tasks = [t for t in tasks if task_key(t) not in done]
@@ -497,6 +504,8 @@ def main() -> None:
                         help="start no new task after this long (the order is interleaved, "
                         "so what ran is still stratified)")
     parser.add_argument("--resume", help="continue the run in this results JSON")
+    parser.add_argument("--redo-errors", action="store_true",
+                        help="with --resume: run again the tasks the harness failed on")
     parser.add_argument("--server-commit", metavar="REV",
                         help="run the server of this commit (git archive into .work/) "
                         "instead of the working tree, e.g. HEAD")
