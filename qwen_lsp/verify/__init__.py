@@ -10,8 +10,8 @@ nothing from the rest of qwen_lsp.
 """
 
 from .javascript import check_javascript
-from .names import undefined_names
 from .python import check_python
 from .report import BehaviourReport
+from .undefined import undefined_names
 
 __all__ = ["BehaviourReport", "check_javascript", "check_python", "undefined_names"]

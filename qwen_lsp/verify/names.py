@@ -2,12 +2,10 @@
 
 `plan_python` decides, without running anything, whether two versions of a function can
 be run side by side: every free name must be a builtin from an allowlist, a name imported
-from an allowlisted pure module, a same-file helper function (checked the same way,
-recursively), a module-level constant whose value is a literal or a safe expression, or a
-name defined nowhere (then running it only raises NameError, which is worth knowing).
+from an allowlisted pure module, a same-file helper function or class (checked the same
+way, recursively), a module-level constant whose value is a literal or a safe expression,
+or a name defined nowhere (then running it only raises NameError, which is worth knowing).
 Anything else gives a reason in words ("it calls open()").
-
-`undefined_names` is pyflakes' undefined-name check limited to the rewritten lines.
 """
 
 from __future__ import annotations
@@ -18,9 +16,6 @@ import symtable
 import textwrap
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-
-import pyflakes.checker
-import pyflakes.messages
 
 # Builtins a pure function may use. print is allowed: the child's stdout is /dev/null.
 SAFE_BUILTINS = frozenset({
@@ -110,7 +105,6 @@ HOME_OF = {
     "dedent": "textwrap", "ascii_letters": "string", "digits": "string",
     "ascii_lowercase": "string", "ascii_uppercase": "string", "punctuation": "string",
 }
-
 
 _RECEIVER_DECORATORS = ("staticmethod", "classmethod", "property")
 
@@ -530,46 +524,3 @@ def _uses(function: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> bool:
     """Whether the body (nested scopes included) mentions `name` at all."""
     body = ast.Module(body=function.body, type_ignores=[])
     return any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(body))
-
-
-def undefined_names(module_source_after: str, start_line: int, end_line: int, *,
-                    module_source_before: str | None = None) -> list[str]:
-    """pyflakes' undefined names (and locals used before assignment) on lines
-    start_line..end_line (1-based, inclusive) of the new file, as readable problems.
-
-    When `module_source_before` is given, names that were already undefined in it are not
-    blamed on the rewrite. A file that does not parse gives [] (the syntax check speaks).
-    """
-    problems = []
-    already = _undefined(module_source_before) if module_source_before is not None else set()
-    for message in _flakes(module_source_after):
-        if not start_line <= message.lineno <= end_line:
-            continue
-        name = message.message_args[0]
-        if isinstance(message, pyflakes.messages.UndefinedName):
-            if name in already:
-                continue
-            home = HOME_OF.get(name)
-            advice = (f"add `from {home} import {name}`, or do not use it" if home
-                      else "import or define it, or do not use it")
-            problems.append(f"line {message.lineno}: undefined name '{name}' ({advice})")
-        else:
-            problems.append(f"line {message.lineno}: local variable '{name}' is used "
-                            "before it is assigned")
-    return problems
-
-
-def _flakes(source: str) -> list[pyflakes.messages.Message]:
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return []
-    checker = pyflakes.checker.Checker(tree, filename="<rewrite>")
-    wanted = (pyflakes.messages.UndefinedName, pyflakes.messages.UndefinedLocal)
-    return sorted((m for m in checker.messages if isinstance(m, wanted)),
-                  key=lambda m: (m.lineno, m.col))
-
-
-def _undefined(source: str) -> set[str]:
-    return {m.message_args[0] for m in _flakes(source)
-            if isinstance(m, pyflakes.messages.UndefinedName)}

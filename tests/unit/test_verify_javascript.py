@@ -8,7 +8,8 @@ import textwrap
 import pytest
 
 from qwen_lsp.verify import check_javascript, javascript
-from qwen_lsp.verify.javascript import strip_types
+from qwen_lsp.verify.js_syntax import Refused
+from qwen_lsp.verify.typescript import strip_types
 
 needs_node = pytest.mark.skipif(shutil.which("node") is None, reason="node is not on PATH")
 
@@ -172,7 +173,7 @@ def test_typescript_is_checked_after_its_types_are_stripped():
 
 
 def test_typescript_with_run_time_constructs_is_unchecked_with_the_reason():
-    with pytest.raises(javascript._Refused, match="enum"):
+    with pytest.raises(Refused, match="enum"):
         strip_types("enum Color { Red }\nfunction f(c: Color) { return c; }", "typescript")
     stripped = strip_types("function f<T>(x: T, y?: number): T { return (x as T)!; }",
                            "typescript")
