@@ -85,11 +85,14 @@ class _Edits:
 
 
 def _walk(node: Node, stop: frozenset[str]) -> Iterator[Node]:
-    """The node's descendants, not entering nested scopes of the given types."""
-    for child in node.children:
+    """The node's descendants in document order, not entering nested scopes of the given
+    types (an explicit stack: 10,000 levels of nesting must not hit the recursion limit)."""
+    stack = list(reversed(node.children))
+    while stack:
+        child = stack.pop()
         yield child
         if child.type not in stop:
-            yield from _walk(child, stop)
+            stack.extend(reversed(child.children))
 
 
 def _text(source: bytes, node: Node) -> str:

@@ -70,7 +70,14 @@ def resolve_span(source: Source, start_byte: int, end_byte: int, *, max_lines: i
     line_start = text.rfind(b"\n", 0, target.start_byte) + 1
     prefix = text[line_start:target.start_byte]
     start = line_start if prefix.strip() == b"" else target.start_byte
-    raw = text[start:target.end_byte].decode("utf-8", errors="replace")
+    try:
+        raw = text[start:target.end_byte].decode("utf-8")
+    except UnicodeDecodeError:
+        if need_syntax:  # a rewrite would replace what cannot be decoded
+            raise ActionError(f"the {target.kind} holds text that is not valid Unicode (such "
+                              "as a lone surrogate), so it is not rewritten: fix that text "
+                              "first") from None
+        raw = text[start:target.end_byte].decode("utf-8", errors="replace")
     lines = raw.count("\n") + 1
     if lines > max_lines:
         raise ActionError(f"the {target.kind} is {lines} lines long, more than maxSpanLines "

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import os
 from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -189,9 +190,13 @@ async def show_explanation(ls: QwenServer, doc: OpenDocument, label: str, markdo
     digest = hashlib.sha256(markdown.encode()).hexdigest()[:10]
     path: Path | None = directory / f"{name}.{digest}.md"
     text = f"# {label} in {name}\n\n{markdown}\n"
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")  # type: ignore[union-attr]
+    try:  # the user's code, explained: readable by the user alone, like the cache
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(directory, 0o700)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # type: ignore[arg-type]
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+        os.chmod(path, 0o600)  # type: ignore[arg-type]
     except OSError as exc:
         log.warning("cannot write the explanation to %s: %s", path, exc)
         path = None
