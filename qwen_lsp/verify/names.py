@@ -78,32 +78,33 @@ MODULE_DUNDERS = frozenset({"__name__", "__file__", "__doc__", "__spec__", "__lo
                             "__package__", "__path__", "__builtins__", "__dict__",
                             "__class__"})
 
-# Where common names come from, for undefined-name advice.
+# Where common names come from, for undefined-name advice (and actions/checks.py adds
+# the import it names): only names that mean one thing, so no `count`, `log`, `replace`,
+# `field`, `add`...
 HOME_OF = {
-    **dict.fromkeys(["reduce", "partial", "lru_cache", "cache", "wraps", "cmp_to_key",
+    **dict.fromkeys(["reduce", "partial", "lru_cache", "wraps", "cmp_to_key",
                      "cached_property", "total_ordering", "singledispatch"], "functools"),
     **dict.fromkeys(["defaultdict", "Counter", "OrderedDict", "deque", "namedtuple",
                      "ChainMap"], "collections"),
-    **dict.fromkeys(["chain", "groupby", "islice", "accumulate", "product", "permutations",
-                     "combinations", "zip_longest", "count", "cycle", "repeat", "starmap",
-                     "takewhile", "dropwhile", "pairwise", "batched", "tee",
-                     "filterfalse", "compress", "combinations_with_replacement"],
+    **dict.fromkeys(["chain", "groupby", "islice", "accumulate", "permutations",
+                     "combinations", "zip_longest", "starmap", "takewhile", "dropwhile",
+                     "pairwise", "filterfalse", "combinations_with_replacement"],
                     "itertools"),
-    **dict.fromkeys(["sqrt", "floor", "ceil", "pi", "inf", "isclose", "gcd", "lcm", "log",
-                     "exp", "prod", "fsum", "isqrt", "comb", "factorial", "hypot", "nan",
-                     "isnan", "isinf", "trunc"], "math"),
+    **dict.fromkeys(["sqrt", "floor", "ceil", "pi", "inf", "isclose", "gcd", "lcm", "prod",
+                     "fsum", "isqrt", "comb", "factorial", "hypot", "isnan", "isinf"],
+                    "math"),
     **dict.fromkeys(["List", "Dict", "Optional", "Any", "Tuple", "Union", "Iterable",
-                     "Iterator", "Callable", "Sequence", "Mapping", "Set", "TypeVar",
-                     "Generator", "cast"], "typing"),
-    **dict.fromkeys(["dataclass", "field", "asdict", "astuple", "replace"], "dataclasses"),
-    **dict.fromkeys(["itemgetter", "attrgetter", "methodcaller", "add", "mul"], "operator"),
+                     "Iterator", "Callable", "Sequence", "Mapping", "TypeVar", "Generator",
+                     "cast"], "typing"),
+    **dict.fromkeys(["dataclass", "asdict", "astuple"], "dataclasses"),
+    **dict.fromkeys(["itemgetter", "attrgetter", "methodcaller"], "operator"),
     **dict.fromkeys(["heappush", "heappop", "heapify", "nlargest", "nsmallest",
                      "heapreplace", "heappushpop"], "heapq"),
-    **dict.fromkeys(["bisect", "bisect_left", "bisect_right", "insort"], "bisect"),
-    **dict.fromkeys(["mean", "median", "mode", "stdev", "pstdev", "variance"], "statistics"),
+    **dict.fromkeys(["bisect_left", "bisect_right", "insort"], "bisect"),
+    **dict.fromkeys(["mean", "median", "stdev", "pstdev"], "statistics"),
     "deepcopy": "copy", "Fraction": "fractions", "Decimal": "decimal", "Path": "pathlib",
-    "dedent": "textwrap", "ascii_letters": "string", "digits": "string",
-    "ascii_lowercase": "string", "ascii_uppercase": "string", "punctuation": "string",
+    "dedent": "textwrap", "ascii_letters": "string", "ascii_lowercase": "string",
+    "ascii_uppercase": "string",
 }
 
 _RECEIVER_DECORATORS = ("staticmethod", "classmethod", "property")
