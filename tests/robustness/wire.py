@@ -41,12 +41,13 @@ class WireServer:
 
     def __init__(self, argv: list[str], env: dict[str, str], stderr_path: Path,
                  settings: dict | None = None,
-                 on_apply_edit: Callable[[dict], dict] | None = None) -> None:
+                 on_apply_edit: Callable[[dict], dict] | None = None,
+                 preexec_fn: Callable[[], None] | None = None) -> None:
         self.stderr_path = stderr_path
         self._stderr = stderr_path.open("wb")
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=self._stderr, env=env, cwd=ROOT,
-                                     start_new_session=True)
+                                     start_new_session=True, preexec_fn=preexec_fn)
         self.settings = settings  # answered to workspace/configuration
         self.on_apply_edit = on_apply_edit or (lambda params: {"applied": True})
         self._lock = threading.Lock()
