@@ -33,6 +33,7 @@ class QwenServer(LanguageServer):
         self.documents: dict[str, OpenDocument] = {}
         self.client_locale: str | None = None
         self.last_prefill: tuple | None = None  # the target whose prompt was pre-evaluated
+        self.pending_prefill: Any = None  # a prefill waiting for the cursor to rest
         self.loop_ref: asyncio.AbstractEventLoop | None = None  # set at initialize
         self.init_settings = Settings()  # from initializationOptions
 

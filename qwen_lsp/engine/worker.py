@@ -200,6 +200,11 @@ class EngineWorker:
             self._enqueue(_Job("prefill", messages=list(messages)))
             return True
 
+    def cancel_prefills(self) -> None:
+        """Drop queued and running prefills (their prompt is no longer the likely one)."""
+        with self._lock:
+            self._drop_prefills()
+
     def shutdown(self, timeout: float = 5.0) -> None:
         """Cancel everything, stop the thread and close the engine."""
         with self._lock:

@@ -71,9 +71,9 @@ def register(server: QwenServer) -> None:
         if lines > max_lines:
             too_long = (f"the {span.target.kind} is {lines} lines long, more than "
                         f"maxSpanLines ({max_lines})")
-        elif params.context.trigger_kind != types.CodeActionTriggerKind.Automatic:
-            # the user opened the menu (not a light-bulb refresh on a cursor move)
-            _maybe_prefill(ls, doc, source, span)
+        else:
+            _consider_prefill(ls, doc, source, span,
+                              params.context.trigger_kind == types.CodeActionTriggerKind.Automatic)
         for action in Action:
             if not _wanted(action.kind, only):
                 continue
@@ -83,6 +83,56 @@ def register(server: QwenServer) -> None:
                 continue
             actions.append(_code_action(action, argument, too_long))
         return actions
+
+
+PREFILL_DEBOUNCE = 0.3  # seconds the cursor must rest on a target (setting prefill: "idle")
+
+
+class _PendingPrefill:
+    """A prefill waiting for the cursor to rest; any change to the document drops it."""
+
+    def __init__(self, ls: QwenServer, doc: OpenDocument, source: Source, span: Span) -> None:
+        self.ls, self.doc, self.version = ls, doc, doc.version
+        self.handle = asyncio.get_running_loop().call_later(
+            PREFILL_DEBOUNCE, self.fire, source, span)
+        doc.listeners.append(self.drop)
+
+    def fire(self, source: Source, span: Span) -> None:
+        self._forget()
+        if self.ls.documents.get(self.doc.uri) is self.doc and self.doc.version == self.version:
+            _maybe_prefill(self.ls, self.doc, source, span)
+
+    def drop(self) -> None:
+        """The document changed: the pending prefill, and one running, are of no use."""
+        self.handle.cancel()
+        self._forget()
+        self.ls.runtime.worker.cancel_prefills()
+
+    def _forget(self) -> None:
+        if self.drop in self.doc.listeners:
+            self.doc.listeners.remove(self.drop)
+        if self.ls.pending_prefill is self:
+            self.ls.pending_prefill = None
+
+
+def _consider_prefill(ls: QwenServer, doc: OpenDocument, source: Source, span: Span,
+                      automatic: bool) -> None:
+    """Prefill policy (setting ``prefill``): "menu" when the user opens the actions menu,
+    "idle" also when the cursor rests on a target (an automatic request, as VS Code
+    sends on cursor moves), "off" never."""
+    policy = ls.settings.prefill
+    if policy == "off" or (automatic and policy != "idle"):
+        return
+    previous = ls.pending_prefill  # at most one prefill waits
+    if isinstance(previous, _PendingPrefill):
+        previous.handle.cancel()
+        previous._forget()
+    if not automatic:
+        _maybe_prefill(ls, doc, source, span)
+        return
+    if ls.last_prefill == (doc.uri, doc.version, span.start_byte, span.end_byte):
+        return  # never twice for the same target and version
+    ls.pending_prefill = _PendingPrefill(ls, doc, source, span)
 
 
 def _maybe_prefill(ls: QwenServer, doc: OpenDocument, source: Source, span: Span) -> None:
