@@ -14,13 +14,15 @@ import logging
 import re
 import textwrap
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from qwen_lsp.actions.action import Action
 from qwen_lsp.actions.rewrite import Plan, add_import, plan_rewrite
 from qwen_lsp.actions.span import Source, Span
 from qwen_lsp.edits import apply_edits
-from qwen_lsp.verify import BehaviourReport, check_javascript, check_python, undefined_names
-from qwen_lsp.verify.names import HOME_OF
+
+if TYPE_CHECKING:
+    from qwen_lsp.verify import BehaviourReport
 
 log = logging.getLogger(__name__)
 
@@ -81,6 +83,9 @@ def keep_docstring(original: str, code: str) -> str:
 def check_candidate(action: Action, source: Source, span: Span, code: str, *,
                     behaviour: bool = True) -> Checked:
     """Plan `code` as the new text of the span and run every check on it."""
+    # The checkers (Hypothesis among them) load with the first rewrite, not at start-up.
+    from qwen_lsp.verify import undefined_names
+
     is_python = source.spec is not None and source.spec.name == "python"
     if is_python and action is Action.REFACTOR:
         code = keep_docstring(span.code, code)
@@ -124,6 +129,8 @@ _UNDEFINED = re.compile(r"undefined name '([A-Za-z_]\w*)'")
 
 def _missing_imports(problems: list[str]) -> list[str] | None:
     """The imports that fix every problem (standard-library names only), or None."""
+    from qwen_lsp.verify.names import HOME_OF
+
     statements: list[str] = []
     for problem in problems:
         match = _UNDEFINED.search(problem)
@@ -144,6 +151,8 @@ def _added_imports(plan: Plan) -> str:
 
 def _behaviour(source: Source, span: Span, new_definition: str,
                added_imports: str = "") -> BehaviourReport:
+    from qwen_lsp.verify import BehaviourReport, check_javascript, check_python
+
     module = added_imports + source.text.decode("utf-8", errors="replace")
     name = span.target.name or ""
     assert source.spec is not None
