@@ -263,6 +263,8 @@ def _run_scenario(tmp_path: Path, base: Path, tools: Path, qwen_lsp: Path, model
     finally:
         lingering = _stop_group(proc, spawned)
 
+    for log_file in user_data.glob("logs/**/*Qwen LSP*.log"):  # kept for a later look
+        shutil.copy(log_file, tmp_path / "qwen-lsp-extension.log")
     diagnostics = (f"scenario {scenario_seconds:.0f} s\n"
                    f"--- scenario output ---\n{_tail(tmp_path / 'scenario.log')}\n"
                    f"--- code-server log ---\n{_tail(log_path)}\n"
@@ -313,7 +315,12 @@ def _run_scenario(tmp_path: Path, base: Path, tools: Path, qwen_lsp: Path, model
     assert step["dirty"] == 0 and step["unchanged"], step
     assert source.read_text(encoding="utf-8") == on_disk
 
-    # 4. A wrong serverPath: the client restarts, one notification with both buttons,
+    # 4. A setting changed in settings.json reaches the running server; the panel is reused
+    step = seen["steps"]["settings_live"]
+    assert "maxSpanLines (3)" in step["final"]["note"], step
+    assert step["panels"] == 1, step
+
+    # 5. A wrong serverPath: the client restarts, one notification with both buttons,
     #    the README's install command; the right path brings the server back (ready)
     step = seen["steps"]["server_path"]
     (message,) = step["messages"]

@@ -267,6 +267,24 @@ async function main() {
       };
     });
 
+    await step("settings_live", async () => {
+      // A setting changed while the server runs takes effect at once: with maxSpanLines 3,
+      // explaining the 19-line receipt_lines is refused (the panel says why), no restart.
+      const settings = JSON.parse(fs.readFileSync(spec.settings, "utf8"));
+      await editUserSettings(page, { ...settings, "qwenLsp.maxSpanLines": 3 });
+      await page.waitForTimeout(1000); // didChangeConfiguration, then the server pulls its settings
+      await page.locator(".tab", { hasText: "shop.py" }).first().click();
+      await contextMenu(page, "subtotal = 0", "Ask AI to explain");
+      const frame = await until("the explanation panel", () => panelFrame(page), 20000);
+      const final = await until("the refusal", async () => {
+        const state = await readPanel(frame);
+        return state.phase === "error" ? state : undefined;
+      }, 30000, 150);
+      const panels = await page.locator(".tab", { hasText: "Explain:" }).count();
+      await editUserSettings(page, settings);
+      result.steps.settings_live = { final, panels };
+    });
+
     await step("server_path", async () => {
       // A wrong qwenLsp.serverPath, typed into settings.json as a user would: the client
       // restarts, cannot start, and says so once, with the two ways out. Then the right one.

@@ -64,6 +64,7 @@ function pythonHasQwenLsp(server: ServerCommand): Promise<string | undefined> {
 export class ServerManager implements vscode.Disposable {
   private client: LanguageClient | undefined;
   private stateValue: ClientState = "stopped";
+  private queue: Promise<void> = Promise.resolve();
   private failure: string | undefined;
   private notified = false;
   private restarts: number[] = [];
@@ -90,7 +91,31 @@ export class ServerManager implements vscode.Disposable {
     this.stateEmitter.fire(state);
   }
 
-  async start(): Promise<void> {
+  /** Start, stop and restart run one after another, never interleaved. */
+  private serial(work: () => Promise<void>): Promise<void> {
+    const next = this.queue.then(work, work);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  start(): Promise<void> {
+    return this.serial(() => this.doStart());
+  }
+
+  stop(): Promise<void> {
+    return this.serial(() => this.doStop());
+  }
+
+  restart(): Promise<void> {
+    return this.serial(async () => {
+      await this.doStop();
+      this.notified = false;
+      this.restarts = [];
+      await this.doStart();
+    });
+  }
+
+  private async doStart(): Promise<void> {
     if (this.client !== undefined) {
       return;
     }
@@ -109,8 +134,10 @@ export class ServerManager implements vscode.Disposable {
       }
     }
     logInfo(`starting the server: ${server.display}`);
+    const owner: { client?: LanguageClient } = {};
     const client = new QuietLanguageClient("qwenLsp", "Qwen LSP", this.serverOptions(server),
-      this.clientOptions());
+      this.clientOptions(owner));
+    owner.client = client;
     this.client = client;
     client.onDidChangeState((event) => {
       if (this.client !== client) {
@@ -135,7 +162,7 @@ export class ServerManager implements vscode.Disposable {
     }
   }
 
-  async stop(): Promise<void> {
+  private async doStop(): Promise<void> {
     const client = this.client;
     this.client = undefined;
     if (client !== undefined) {
@@ -151,13 +178,6 @@ export class ServerManager implements vscode.Disposable {
       }
     }
     this.setState("stopped");
-  }
-
-  async restart(): Promise<void> {
-    await this.stop();
-    this.notified = false;
-    this.restarts = [];
-    await this.start();
   }
 
   /** One notification per failure, until the server starts again or the user restarts it. */
@@ -191,7 +211,7 @@ export class ServerManager implements vscode.Disposable {
     return { command: server.command, args: server.args, options: { env: process.env } };
   }
 
-  private clientOptions(): LanguageClientOptions {
+  private clientOptions(owner: { client?: LanguageClient }): LanguageClientOptions {
     return {
       documentSelector: LANGUAGES.flatMap((language) => [
         { scheme: "file", language },
@@ -223,6 +243,9 @@ export class ServerManager implements vscode.Disposable {
           handled: true,
         }),
         closed: () => {
+          if (owner.client === undefined || owner.client !== this.client) {
+            return { action: CloseAction.DoNotRestart, handled: true }; // an old client, stopped on purpose
+          }
           const now = Date.now();
           this.restarts = this.restarts.filter((t) => now - t < RESTART_WINDOW_MS);
           if (this.restarts.length < MAX_RESTARTS && this.stateValue === "running") {
