@@ -20,6 +20,7 @@ import json
 import math
 import os
 import pickle
+import re
 import reprlib
 import resource
 import signal
@@ -33,6 +34,9 @@ _SHORT.maxother = 40
 _SHORT.maxlist = _SHORT.maxtuple = _SHORT.maxset = _SHORT.maxfrozenset = 6
 _SHORT.maxdict = 4
 _SHORT.maxlevel = 3
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
+_NESTED_ITEMS = 100
+_COMPARE_SECONDS = 0.5
 _REL_TOL = 1e-9
 _ABS_TOL = 1e-12
 
@@ -48,6 +52,11 @@ class _Incomparable(Exception):
 
 def _on_alarm(signum: int, frame: object) -> None:
     raise _Timeout
+
+
+def _plain(value: object) -> str:
+    """A short repr without memory addresses, to compare objects that have nothing else."""
+    return _ADDRESS.sub("", _short(value))
 
 
 def _short(value: object) -> str:
@@ -110,6 +119,11 @@ def _same(a: object, b: object, depth: int = 0) -> bool:
         return all(_same(a[k], b[k], depth + 1) for k in a)
     if isinstance(a, _Items) != isinstance(b, _Items):
         return False
+    if _is_iterator(a) or _is_iterator(b):  # an iterator inside a result: its items
+        if not (_is_iterator(a) and _is_iterator(b)):
+            return False
+        return _same(list(itertools.islice(a, _NESTED_ITEMS)),  # type: ignore[call-overload]
+                     list(itertools.islice(b, _NESTED_ITEMS)), depth + 1)  # type: ignore[call-overload]
     twins = type(a) is not type(b) and _twins(type(a), type(b))
     if type(a) is not type(b) and not twins:
         return False
@@ -123,7 +137,7 @@ def _same(a: object, b: object, depth: int = 0) -> bool:
         try:
             return _same(vars(a), vars(b), depth + 1)
         except TypeError:
-            return _short(a) == _short(b)
+            return _plain(a) == _plain(b)
     try:
         if a == b:
             return True
@@ -133,7 +147,7 @@ def _same(a: object, b: object, depth: int = 0) -> bool:
         try:
             return _same(vars(a), vars(b), depth + 1)
         except TypeError:
-            return _short(a) == _short(b)
+            return _plain(a) == _plain(b)
     return False
 
 
@@ -192,6 +206,19 @@ class _Runner:
                 return self.mutation_text(key, before[1][key], kwargs_a[key], kwargs_b.get(key))
         return None
 
+    def verdict(self, a: tuple, b: tuple, limit: float, after_a: tuple, after_b: tuple,
+                before: tuple) -> str | None:
+        """How the rewrite's outcome differs from the original's, or None."""
+        if a[0] == "raise" and b[0] == "raise":
+            return None
+        if not (a[0] == "ok" and b[0] == "ok" and _same(a[1], b[1])):
+            return f"the original {_describe(a, limit)}; the rewrite {_describe(b, limit)}"
+        changed = self.mutation(*after_a, *after_b, before)
+        if changed is None:
+            return None
+        both = _describe(a, limit).replace("returns", "return", 1)
+        return f"both {both}, but {changed}"
+
     @staticmethod
     def mutation_text(arg: str, before: object, a: object, b: object) -> str:
         if _same(a, before):
@@ -240,19 +267,14 @@ class _Runner:
                       original=_describe(a, limit))
             b = _call(rewrite, dummy + args_b, kwargs_b, limit, max_items)
             try:
-                if a[0] == "raise" and b[0] == "raise":
-                    verdict = None
-                elif a[0] == "ok" and b[0] == "ok" and _same(a[1], b[1]):
-                    verdict = None
-                else:
-                    verdict = (f"the original {_describe(a, limit)}; "
-                               f"the rewrite {_describe(b, limit)}")
-                if verdict is None and a[0] == "ok" and b[0] == "ok":
-                    changed = self.mutation(args_a, kwargs_a, args_b, kwargs_b, (args, kwargs))
-                    if changed is not None:
-                        both = _describe(a, limit).replace("returns", "return", 1)
-                        verdict = f"both {both}, but {changed}"
-            except _Incomparable:
+                # comparing may run the code too (iterators in a result, __eq__): timed
+                signal.setitimer(signal.ITIMER_REAL, _COMPARE_SECONDS, 0.005)
+                try:
+                    verdict = self.verdict(a, b, limit, (args_a, kwargs_a),
+                                           (args_b, kwargs_b), (args, kwargs))
+                finally:
+                    signal.setitimer(signal.ITIMER_REAL, 0, 0)
+            except BaseException:  # _Incomparable, _Timeout, or the code raising
                 counts["skipped"] += 1
                 continue
             counts["cases"] += 1

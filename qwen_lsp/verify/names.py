@@ -465,7 +465,8 @@ def plan_python(module_source: str, original: str, rewritten: str, name: str,
                 class_name: str | None) -> Plan:
     """Everything needed to run both versions, or Unsafe with the reason."""
     method = class_name is not None
-    before = parse_version(_normalised(original), name, method=method, which="original")
+    before = parse_version(_normalised(original, _from_file(module_source, name, class_name)),
+                           name, method=method, which="original")
     after = parse_version(_normalised(rewritten), name, method=method, which="rewrite")
     if not _parses(module_source):
         raise Unsafe("the file does not parse, so what the function uses is unknown")
@@ -487,14 +488,42 @@ def plan_python(module_source: str, original: str, rewritten: str, name: str,
     return Plan(resolver.prelude(), before, after, dummy_self, params_from)
 
 
-def _normalised(text: str) -> str:
+def _normalised(text: str, from_file: str | None = None) -> str:
     """A definition as written in the file, made parseable alone: LF line ends, and the
-    common indentation of a method or nested definition removed."""
+    common indentation of a method or nested definition removed; failing that (a
+    multi-line string less indented than the code), `from_file`."""
     text = text.replace("\r\n", "\n")
     if _parses(text):
         return text
-    dedented = textwrap.dedent(text)
-    return dedented if _parses(dedented) else text
+    for candidate in (textwrap.dedent(text), _without_first_indent(text)):
+        if _parses(candidate):
+            return candidate
+    return from_file if from_file is not None else text
+
+
+def _without_first_indent(text: str) -> str:
+    """The first line's indentation taken off every line that has it (the lines of a
+    multi-line string that start further left keep theirs)."""
+    indent = text[: len(text) - len(text.lstrip(" \t"))]
+    return "\n".join(line[len(indent):] if line.startswith(indent) else line
+                     for line in text.split("\n"))
+
+
+def _from_file(module_source: str, name: str, class_name: str | None) -> str | None:
+    """The definition of `name` (in class `class_name`) as the file has it, re-printed
+    from its syntax tree, so parseable alone whatever its indentation was."""
+    try:
+        tree = ast.parse(module_source)
+    except SyntaxError:
+        return None
+    scope: list[ast.stmt] = tree.body
+    if class_name is not None:
+        owner = next((n for n in tree.body if isinstance(n, ast.ClassDef)
+                      and n.name == class_name), None)
+        scope = owner.body if owner is not None else []
+    node = next((n for n in scope if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+                 and n.name == name), None)
+    return ast.unparse(node) if node is not None else None
 
 
 def _parses(source: str) -> bool:

@@ -522,3 +522,28 @@ def test_a_recursive_function_gets_small_sizes_and_an_edge_case_is_found():
     iterative = check(original, original, "def fib(n):\n    a, b = 0, 1\n    for _ in range(n):\n"
                                           "        a, b = b, a + b\n    return a\n", "fib")
     assert iterative.counterexample == "for fib(-1) the original returns -1; the rewrite returns 0"
+
+
+def test_a_method_whose_docstring_starts_further_left_is_accepted():
+    module = ('class Box:\n    def size(self, n):\n        """Size.\n\nMore text at column 0.\n'
+              '        """\n        return n * 2\n')
+    method = module.split("\n", 1)[1]  # as it stands in the file, indented
+    report = check_python(module, method, method.replace("n * 2", "2 * n"), "size",
+                          class_name="Box")
+    assert report.status == "same", report
+
+
+def test_iterators_inside_a_result_are_compared_by_their_items():
+    module = '''
+        import itertools
+
+        def peek(seq):
+            iterator = iter(seq)
+            first = next(iterator)
+            return first, itertools.chain([first], iterator)
+    '''
+    text = defined(module, "peek")
+    same = check(module, text, text, "peek")
+    assert same.status == "same", same
+    wrong = check(module, text, text.replace("[first]", "[]"), "peek")
+    assert wrong.status == "different"
