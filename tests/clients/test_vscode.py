@@ -148,6 +148,8 @@ def model_path() -> str:
 
 
 def test_vscode_explains_converts_with_preview_and_stops_a_refactor(tmp_path, model_path):
+    from qwen_lsp.engine.model import EXPECTED_SHA256  # the embedded model's, as model_path is
+
     tools = _tools_dir()
     missing = _missing(tools)
     if missing:
@@ -162,12 +164,13 @@ def test_vscode_explains_converts_with_preview_and_stops_a_refactor(tmp_path, mo
     # code-server's and Chromium's sockets live in here: a short path (sockets max ~107 bytes)
     base = Path(tempfile.mkdtemp(prefix="qwen-vsc-"))
     try:
-        _run_scenario(tmp_path, base, tools, qwen_lsp, model_path)
+        _run_scenario(tmp_path, base, tools, qwen_lsp, model_path, EXPECTED_SHA256)
     finally:
         shutil.rmtree(base, ignore_errors=True)
 
 
-def _run_scenario(tmp_path: Path, base: Path, tools: Path, qwen_lsp: Path, model_path: str) -> None:
+def _run_scenario(tmp_path: Path, base: Path, tools: Path, qwen_lsp: Path, model_path: str,
+                  expected_sha256: str) -> None:
     code_server = tools / "node_modules" / ".bin" / "code-server"
     user_data, extensions, home = base / "ud", base / "ext", base / "home"
     for d in (user_data / "User", extensions, home, base / "tmp"):
@@ -278,6 +281,11 @@ def _run_scenario(tmp_path: Path, base: Path, tools: Path, qwen_lsp: Path, model
     assert seen["ok"], f"the scenario failed: {seen.get('error')}\n" \
                        f"notifications: {seen.get('notifications')}{where}"
 
+    # 0. The status bar said ready; the model's path and sha256 are one command away
+    status = seen["steps"]["workbench"]["modelStatus"]
+    assert "Qwen LSP: ready" in status and f"Model: {model_path}" in status, status
+    assert f"sha256: {expected_sha256}" in status, status
+
     # 1. Explain: the context menu has the three actions; the panel streamed the answer
     explain = seen["steps"]["explain"]
     assert {"Ask AI to explain", "Refactor with AI", "Convert to async with AI"} <= set(
@@ -293,6 +301,10 @@ def _run_scenario(tmp_path: Path, base: Path, tools: Path, qwen_lsp: Path, model
     assert not final["cachedShown"] and final["copyShown"] and not final["stopShown"], final
     assert "default-src 'none'" in final["csp"] and "'unsafe-inline'" not in final["csp"], final
     assert any(tab.startswith("Explain: shout") for tab in explain["tabs"]), explain["tabs"]
+    # asked again: the same text from the result cache, marked so, in the same panel
+    again = explain["again"]
+    assert again["cachedShown"] and again["text"] == final["text"], again
+    assert explain["panels"] == 1, explain
 
     # 2. Convert to async: previewed as a diff, accepted, saved
     step = seen["steps"]["async"]
@@ -311,6 +323,7 @@ def _run_scenario(tmp_path: Path, base: Path, tools: Path, qwen_lsp: Path, model
     # 3. Refactor stopped while the model wrote: nothing applied, no preview
     step = seen["steps"]["refactor_stop"]
     assert "Refactor with AI" in step["menu"]
+    assert step["statusWhileWriting"] == "Qwen LSP: busy", step
     assert step["previews"] == 0 and step["accepts"] == 0, step
     assert step["dirty"] == 0 and step["unchanged"], step
     assert source.read_text(encoding="utf-8") == on_disk

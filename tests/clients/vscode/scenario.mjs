@@ -118,15 +118,20 @@ async function readPanel(frame) {
   }));
 }
 
-/** Preferences: Open User Settings (JSON), replace the text, save. */
-async function editUserSettings(page, settings) {
+/** A command from the command palette (F1), by its title. */
+async function runCommand(page, title) {
   await page.keyboard.press("F1");
   const input = page.locator(".quick-input-widget input");
   await input.waitFor({ timeout: 10000 });
-  await input.fill(">Preferences: Open User Settings (JSON)");
-  await page.locator(".quick-input-list .monaco-list-row", { hasText: "Open User Settings (JSON)" }).first()
-    .waitFor({ timeout: 10000 });
+  await input.fill(`>${title}`);
+  const label = title.split(": ").pop();
+  await page.locator(".quick-input-list .monaco-list-row", { hasText: label }).first().waitFor({ timeout: 10000 });
   await page.keyboard.press("Enter");
+}
+
+/** Preferences: Open User Settings (JSON), replace the text, save. */
+async function editUserSettings(page, settings) {
+  await runCommand(page, "Preferences: Open User Settings (JSON)");
   await page.locator(".tab.active", { hasText: "settings.json" }).waitFor({ timeout: 10000 });
   await page.locator(".editor-group-container.active .monaco-editor .view-lines").first().click();
   await page.keyboard.press("Control+a");
@@ -183,7 +188,13 @@ async function main() {
         }
         return label === "Qwen LSP: ready";
       }, spec.ready_timeout_ms, 200);
-      result.steps.workbench = { states };
+      // the model's path and sha256, as the status bar's tooltip and "Qwen: Show model status" say
+      await runCommand(page, "Qwen: Show model status");
+      const statusToast = page.locator(".notifications-toasts .notification-toast", { hasText: "sha256" }).first();
+      await statusToast.waitFor({ timeout: 15000 });
+      const modelStatus = (await statusToast.innerText()).replace(/\s+/g, " ");
+      await statusToast.locator(".codicon-notifications-clear, .codicon-close").first().click().catch(() => undefined);
+      result.steps.workbench = { states, modelStatus };
     });
 
     await step("explain", async () => {
@@ -207,7 +218,15 @@ async function main() {
       }, spec.explain_timeout_ms, 150);
       const tabs = await page.locator(".tab .label-name").allInnerTexts();
       await shot(page, "explain-panel");
-      result.steps.explain = { menu, ...seen, final, tabs };
+      // the same function again: from the result cache, in the same panel
+      await page.locator(".tab", { hasText: "shop.py" }).first().click();
+      await contextMenu(page, 'return "¡" + text.upper()', "Ask AI to explain");
+      const again = await until("the cached explanation", async () => {
+        const state = await readPanel(frame);
+        return state.phase === "done" && state.cachedShown ? state : undefined;
+      }, 20000, 100);
+      const panels = await page.locator(".tab", { hasText: "Explain:" }).count();
+      result.steps.explain = { menu, ...seen, final, tabs, again, panels };
     });
 
     await step("async", async () => {
@@ -251,6 +270,8 @@ async function main() {
         const text = await toast.innerText().catch(() => "");
         return /writing… \d+ line/.test(text) ? text : undefined;
       }, spec.refactor_timeout_ms, 50);
+      const statusWhileWriting = await page.locator('.statusbar-item[aria-label^="Qwen LSP: "]').first()
+        .getAttribute("aria-label");
       await shot(page, "refactor-stopping");
       await toast.locator(".monaco-button", { hasText: "Cancel" }).first().click();
       const stoppedAt = Date.now();
@@ -262,7 +283,7 @@ async function main() {
       const dirty = await page.locator(".tab.dirty", { hasText: "shop.py" }).count();
       await shot(page, "refactor-stopped");
       result.steps.refactor_stop = {
-        menu, writing: writing.split("\n").filter(Boolean), closedAfterMs: Date.now() - stoppedAt - 3000,
+        menu, writing: writing.split("\n").filter(Boolean), statusWhileWriting, closedAfterMs: Date.now() - stoppedAt - 3000,
         previews, accepts, dirty, unchanged: fs.readFileSync(spec.file, "utf8") === before,
       };
     });
