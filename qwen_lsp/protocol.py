@@ -36,7 +36,10 @@ pins each one, so a pygls upgrade that changes them fails there first):
    (or before ``initialize``) made pygls raise ``KeyError`` before ours ran; it is one
    warning now, and a change pygls cannot apply to its copy still reaches ours, the
    copy the actions read (``lsp_text_document__did_change``).
-8. Logs stay readable under garbage: a handler's JSON-RPC error (InvalidParams from
+8. After ``exit`` closed stdout, a request still finishing (a cancelled generation's
+   answer, its progress end) made pygls log "Error sending data" with a traceback;
+   nothing is written to a closed stream now (``_send_data``).
+9. Logs stay readable under garbage: a handler's JSON-RPC error (InvalidParams from
    a command) is answered without a traceback, undecodable params of a notification
    are one warning naming the field, and pygls' own multi-page tracebacks for
    undecodable params and non-JSON bodies become one line (``_OneLineLogs``).
@@ -224,6 +227,13 @@ class QwenProtocol(LanguageServerProtocol):
             self._send_response(msg_id, error=future.exception().to_response_error())
             return
         super()._send_handler_result(future, msg_id=msg_id)
+
+    def _send_data(self, data: Any) -> None:
+        stream = getattr(self.writer, "_stdout", None)
+        if stream is not None and getattr(stream, "closed", False):
+            log.debug("not sent, the client's stream is closed: %.200r", data)
+            return
+        super()._send_data(data)
 
     def unstructure(self, value: Any) -> Any:
         """An lsprotocol object as the JSON the client receives."""
