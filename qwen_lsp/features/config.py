@@ -51,6 +51,12 @@ async def pull_configuration(ls: QwenServer) -> None:
 def register(server: QwenServer) -> None:
     @server.feature(types.INITIALIZE)
     def initialize(ls: QwenServer, params: types.InitializeParams) -> None:
+        if getattr(ls, "_initialize_seen", False):
+            # LSP allows one initialize; a second one must not build a second runtime
+            # (its worker thread and cache connection would leak, one per request)
+            log.warning("initialize received again: ignored (the session keeps its settings)")
+            return
+        ls._initialize_seen = True  # type: ignore[attr-defined]
         ls.client_locale = params.locale
         options = params.initialization_options
         settings, problems = parse_settings(_settings_object(options), Settings())

@@ -195,3 +195,35 @@ async def test_did_change_reaches_our_document_with_the_clients_own_range(
     await settle()
     assert server.documents[uri].text == expected.encode()
     server.runtime.shutdown(0.1)
+
+
+async def test_nothing_is_written_after_exit_closed_stdout(caplog):
+    import io
+
+    from pygls.io_ import StdoutWriter
+
+    server = create_server()
+    stream = io.BytesIO()
+    server.protocol.set_writer(StdoutWriter(stream))
+    stream.close()  # what `exit` does before the last answers are ready
+    with caplog.at_level(logging.DEBUG):
+        server.protocol._send_response("late", result=None)
+    assert not any(r.levelno >= logging.ERROR for r in caplog.records), caplog.text
+
+
+async def test_a_second_initialize_does_not_build_a_second_runtime(tmp_path):
+    import threading
+
+    server, wire = _server()
+    _initialize(server, tmp_path)
+    await settle()
+    runtime, threads = server.runtime, threading.active_count()
+    for n in range(5):
+        feed(server, {"id": f"again-{n}", "method": "initialize", "params": {
+            "processId": None, "rootUri": None, "capabilities": {},
+            "initializationOptions": {"cache": {"directory": str(tmp_path / f"r{n}")}}}})
+        await settle()
+    assert server.runtime is runtime
+    assert threading.active_count() <= threads
+    assert all(any(m.get("id") == f"again-{n}" for m in wire.responses()) for n in range(5))
+    server.runtime.shutdown(0.1)
