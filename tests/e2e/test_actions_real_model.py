@@ -86,6 +86,24 @@ async def test_explain_streams_progress_and_is_cached_across_restarts(tmp_path, 
         await stop(client)
 
 
+async def test_the_same_function_in_another_file_is_a_cache_hit(tmp_path, env):
+    code = "def area(width, height):\n    return width * height\n"
+    first, second = tmp_path / "shapes.py", tmp_path / "renamed" / "geometry.py"
+    second.parent.mkdir()
+    first.write_text(code)
+    second.write_text(code)
+    client = await start(tmp_path, env)
+    try:
+        a = await execute(client, "qwenLsp.explain",
+                          argument(open_document(client, first, "python"), 1, 4))
+        b = await execute(client, "qwenLsp.explain",
+                          argument(open_document(client, second, "python"), 1, 4))
+        assert a["cached"] is False and b["cached"] is True
+        assert a["markdown"] == b["markdown"]
+    finally:
+        await stop(client)
+
+
 async def test_explain_reports_on_the_clients_own_progress_token(tmp_path, env):
     path = tmp_path / "orders.py"
     shutil.copy(EXAMPLES / "orders.py", path)
