@@ -36,6 +36,8 @@ _SHORT.maxdict = 4
 _SHORT.maxlevel = 3
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 _NESTED_ITEMS = 100
+_RAISE = re.compile(r"(^|[:;])\s*raise\b")  # a raise statement, also `if x: raise ...`
+_ITER_KEY = "\x00iter"  # strategies.ITER_KEY
 _COMPARE_SECONDS = 0.5
 _REL_TOL = 1e-9
 _ABS_TOL = 1e-12
@@ -96,8 +98,30 @@ def _call(fn: object, args: tuple, kwargs: dict, timeout: float, max_items: int)
         signal.setitimer(signal.ITIMER_REAL, 0, 0)
         message = str(exc).splitlines()[0] if str(exc) else ""
         text = type(exc).__name__ + (f": {message}" if message else "")
-        return ("raise", text[:160], time.perf_counter() - start)
+        return ("raise", text[:160], time.perf_counter() - start, _accidental(exc))
     return ("ok", value, time.perf_counter() - start)
+
+
+_SOURCES: dict[str, list[str]] = {}  # "<file>"/"<function>" -> the original's lines
+
+
+def _accidental(exc: BaseException) -> bool:
+    """A TypeError or AttributeError that no `raise` of the checked code wrote: an input
+    of a type the code never meant to take, not a check it makes."""
+    if not isinstance(exc, (TypeError, AttributeError)):
+        return False
+    tb = exc.__traceback__
+    last = None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename in _SOURCES:
+            last = tb
+        tb = tb.tb_next
+    if last is None:
+        return True
+    lines = _SOURCES[last.tb_frame.f_code.co_filename]
+    number = last.tb_lineno
+    line = lines[number - 1] if 0 < number <= len(lines) else ""
+    return _RAISE.search(line) is None
 
 
 def _same(a: object, b: object, depth: int = 0) -> bool:
@@ -157,7 +181,7 @@ def _twins(a: type, b: type) -> bool:
 
 
 def _describe(outcome: tuple, limit: float) -> str:
-    kind, value, _ = outcome
+    kind, value = outcome[0], outcome[1]
     if kind == "ok":
         if isinstance(value, _Items):
             return f"returns an iterator yielding {_short(list(value))}"
@@ -167,8 +191,26 @@ def _describe(outcome: tuple, limit: float) -> str:
     return f"does not finish within {limit:.2f} s"
 
 
+def _is_iter_input(value: object) -> bool:
+    return type(value) is dict and len(value) == 1 and _ITER_KEY in value
+
+
+def _live(args: tuple, kwargs: dict) -> tuple[tuple, dict]:
+    """Inputs as the function gets them: iterator markers become iterators."""
+    def one(value: object) -> object:
+        return iter(list(value[_ITER_KEY])) if _is_iter_input(value) else value  # type: ignore[index]
+    return tuple(one(a) for a in args), {k: one(v) for k, v in kwargs.items()}
+
+
+def _shown_input(value: object) -> str:
+    if _is_iter_input(value):
+        return f"iter({_short(value[_ITER_KEY])})"  # type: ignore[index]
+    return _short(value)
+
+
 def _call_text(name: str, args: tuple, kwargs: dict) -> str:
-    parts = [_short(a) for a in args] + [f"{k}={_short(v)}" for k, v in kwargs.items()]
+    parts = [_shown_input(a) for a in args] + [f"{k}={_shown_input(v)}"
+                                               for k, v in kwargs.items()]
     return f"{name}({', '.join(parts)})"
 
 
@@ -221,6 +263,8 @@ class _Runner:
 
     @staticmethod
     def mutation_text(arg: str, before: object, a: object, b: object) -> str:
+        if _is_iter_input(before):
+            return f"the two take a different number of items from the iterator `{arg}`"
         if _same(a, before):
             return (f"the rewrite changes its argument `{arg}` to {_short(b)} "
                     "(the original leaves it as it was)")
@@ -243,26 +287,28 @@ class _Runner:
             self.emit(diff=f"the rewrite fails as soon as it is defined: "
                            f"{type(exc).__name__}: {exc}")
             return
+        _SOURCES["<file>"] = job["prelude"].splitlines()
+        _SOURCES["<function>"] = job["original"].splitlines()
         _seal()
         dummy = (None,) if job["dummy_self"] else ()
         deadline = time.perf_counter() + job["seconds"]
         case_timeout: float = job["case_timeout"]
         max_items: int = job["max_items"]
         counts = {"cases": 0, "raised": 0, "generated": 0, "generated_raised": 0,
-                  "skipped": 0, "slow": 0}
-        first_error = None
+                  "skipped": 0, "slow": 0, "widened": 0}
+        first_error = widened = None
         for index, (args, kwargs, source) in enumerate(job["cases"]):
             if time.perf_counter() > deadline:
                 break
             shown = _call_text(job["name"], args, kwargs)
-            args_a, kwargs_a = copy.deepcopy((args, kwargs))
+            args_a, kwargs_a = _live(*copy.deepcopy((args, kwargs)))
             self.emit(start=index, phase="original", call=shown)
             a = _call(original, dummy + args_a, kwargs_a, case_timeout, max_items)
             if a[0] == "timeout":
                 counts["slow"] += 1
                 continue
             limit = max(0.2, 20 * a[2] + 0.05)
-            args_b, kwargs_b = copy.deepcopy((args, kwargs))
+            args_b, kwargs_b = _live(*copy.deepcopy((args, kwargs)))
             self.emit(start=index, phase="rewrite", limit=limit, call=shown,
                       original=_describe(a, limit))
             b = _call(rewrite, dummy + args_b, kwargs_b, limit, max_items)
@@ -285,10 +331,17 @@ class _Runner:
                 first_error = first_error or a[1]
                 if source == "generated":
                     counts["generated_raised"] += 1
+            if verdict is not None and source == "generated" and a[0] == "raise" and a[3] \
+                    and b[0] == "ok":
+                # the rewrite works where the original fails by accident of type: noted,
+                # not a difference
+                counts["widened"] += 1
+                widened = widened or f"for {shown} {verdict}"
+                verdict = None
             if verdict is not None:
-                self.emit(diff=f"for {shown} {verdict}", **counts)
+                self.emit(diff=f"for {shown} {verdict}", widened_example=widened, **counts)
                 return
-        self.emit(done=True, first_error=first_error, **counts)
+        self.emit(done=True, first_error=first_error, widened_example=widened, **counts)
 
 
 def _limit(which: int, soft: int) -> None:
@@ -325,7 +378,15 @@ def main() -> None:
     _limit(resource.RLIMIT_FSIZE, 0)
     _limit(resource.RLIMIT_CORE, 0)
     sys.setrecursionlimit(2000)
-    _Runner(job, out).run()
+    try:
+        _Runner(job, out).run()
+    except BaseException as exc:  # a fault of the check itself, not of the checked code
+        where = exc.__traceback__
+        while where is not None and where.tb_next is not None:
+            where = where.tb_next
+        line = where.tb_lineno if where is not None else 0
+        out.write(json.dumps({"error": f"the check itself failed ({type(exc).__name__}: "
+                                       f"{exc}, _child.py line {line})"}) + "\n")
     out.flush()
     os._exit(0)  # no atexit handlers or finalizers of the checked code
 

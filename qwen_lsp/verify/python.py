@@ -80,7 +80,10 @@ def interpret(result: ChildResult, seconds: float) -> BehaviourReport:
             return unchecked(line["error"], seconds)
         if "diff" in line:
             return BehaviourReport("different", cases=line.get("cases", 0),
-                                   counterexample=line["diff"], seconds=seconds)
+                                   counterexample=line["diff"], seconds=seconds,
+                                   raised=line.get("raised", 0),
+                                   widened=line.get("widened", 0),
+                                   widened_example=line.get("widened_example"))
         if "done" in line:
             return _judge(line, seconds)
     running = result.running()
@@ -118,7 +121,9 @@ def _judge(done: dict, seconds: float) -> BehaviourReport:
         trusted, trusted_raised = cases - generated, raised - generated_raised
         if trusted > trusted_raised:  # the file's own examples still count
             return BehaviourReport("same", cases=trusted, raised=trusted_raised,
-                                   seconds=seconds)
+                                   seconds=seconds)  # the generated ones do not count
         return unchecked(f"the generated inputs do not suit it: the original raised on "
                          f"{generated_raised} of {generated} ({error})", seconds)
-    return BehaviourReport("same", cases=cases, raised=raised, seconds=seconds)
+    return BehaviourReport("same", cases=cases, raised=raised, seconds=seconds,
+                           widened=done.get("widened", 0),
+                           widened_example=done.get("widened_example"))

@@ -47,8 +47,14 @@ def _text() -> st.SearchStrategy:
     return st.sampled_from(_TEXTS)
 
 
+# An input that the child turns into iter(list) before the call (iterators do not pickle).
+ITER_KEY = "\x00iter"
+
+
 class Strategies:
-    def __init__(self, numbers: list, strings: list, *, special_floats: bool = True) -> None:
+    def __init__(self, numbers: list, strings: list, *, special_floats: bool = True,
+                 iterators: bool = True) -> None:
+        self.iterators = iterators
         ints = st.integers(-1000, 1000)
         if numbers:
             ints = st.one_of(ints, st.sampled_from([n for n in numbers if isinstance(n, int)]
@@ -88,6 +94,9 @@ class Strategies:
                 options.append(st.sets(st.one_of(self.int, self.text), max_size=6))
             elif kind == "seq":
                 options.append(st.lists(element, max_size=6))
+                if self.iterators:  # iterated only: an iterator, which has no len()
+                    options.append(st.lists(element, max_size=6).map(
+                        lambda items: {ITER_KEY: items}))
                 if "str" not in h.kinds and h.element is None:
                     options.extend([self.text, st.tuples(element, element)])
             elif kind == "dict":

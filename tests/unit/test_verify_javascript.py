@@ -9,6 +9,8 @@ import pytest
 
 from qwen_lsp.verify import check_javascript, javascript
 from qwen_lsp.verify.js_syntax import Refused
+from qwen_lsp.verify.python import interpret
+from qwen_lsp.verify.sandbox import run_node_job
 from qwen_lsp.verify.typescript import strip_types
 
 needs_node = pytest.mark.skipif(shutil.which("node") is None, reason="node is not on PATH")
@@ -274,3 +276,26 @@ def test_typescript_parameter_types_shape_the_inputs():
     assert report.status == "same", report
     assert report.raised == 0  # every input fits the declared types
     assert report.cases >= 100
+
+
+@needs_node
+def test_an_explicit_throw_dropped_is_different_but_a_type_accident_is_not():
+    module = textwrap.dedent('''
+        function first(xs) {
+          if (!Array.isArray(xs)) throw new TypeError("xs must be an array");
+          return xs.length ? xs[0] : null;
+        }
+    ''')
+    dropped = check("function first(xs) {\n  return xs.length ? xs[0] : null;\n}",
+                    module=module, original=module.strip(), name="first")
+    assert dropped.status == "different"
+    assert "the original throws TypeError: xs must be an array" in dropped.counterexample
+    job = {"prelude": "", "original": "function size(x) {\n  return x.length;\n}",
+           "rewritten": "function size(x) {\n  return x?.length ?? 0;\n}", "name": "size",
+           "params": ["x"], "cases": [[[[1, 2]], {}, "generated"], [[None], {}, "generated"]],
+           "case_timeout": 0.05, "max_items": 10, "seconds": 0.5}
+    wider = interpret(run_node_job(job, 3.0), 0.0)  # null.length: a TypeError by accident
+    assert wider.status == "same", wider
+    assert wider.widened_example == ("for size(null) the original throws TypeError: Cannot "
+                                     "read properties of null (reading 'length'); the rewrite "
+                                     "returns 0")

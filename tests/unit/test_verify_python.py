@@ -547,3 +547,59 @@ def test_iterators_inside_a_result_are_compared_by_their_items():
     assert same.status == "same", same
     wrong = check(module, text, text.replace("[first]", "[]"), "peek")
     assert wrong.status == "different"
+
+
+def test_iterables_are_also_tried_as_iterators():
+    original = '''
+        def count(seq):
+            if hasattr(seq, "__len__"):
+                return len(seq)
+            return sum(1 for i in seq)
+    '''
+    report = check(original, original, original.replace("sum(1 for", "sum(2 for"), "count")
+    assert report.status == "different"
+    assert report.counterexample.startswith("for count(iter([")
+    consumed = check(original, original, '''
+        def count(seq):
+            if hasattr(seq, "__len__"):
+                return len(seq)
+            items = list(seq)[:3]
+            return len(items) + sum(1 for _ in seq)
+    ''', "count")
+    assert consumed.status == "different"
+
+
+def test_a_rewrite_that_also_takes_inputs_the_original_fails_on_by_type_is_noted_not_blocked():
+    original = '''
+        def largest(values):
+            if not values:
+                return None
+            best = values[0]
+            for value in values[1:]:
+                if value > best:
+                    best = value
+            return best
+    '''
+    report = check(original, original, "def largest(values):\n"
+                                       "    return max(values, default=None)\n", "largest")
+    assert report.status == "same", report
+    assert report.widened > 0
+    assert report.widened_example.startswith("for largest(iter([")
+    assert "it also works where the original fails by type: for largest(iter(" in report.note()
+
+
+def test_a_dropped_check_that_raises_is_still_a_difference():
+    original = '''
+        def ratio(part, whole):
+            if not isinstance(whole, (int, float)):
+                raise TypeError("whole must be a number")
+            if whole == 0:
+                raise ValueError("whole is zero")
+            return part / whole
+    '''
+    dropped = check(original, original, '''
+        def ratio(part, whole):
+            return part / whole if whole else 0.0
+    ''', "ratio")
+    assert dropped.status == "different"
+    assert "the original raises" in dropped.counterexample
