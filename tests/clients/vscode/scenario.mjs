@@ -266,8 +266,13 @@ async function main() {
       const toast = page.locator(".notifications-toasts .notification-toast", { hasText: "Refactoring" }).first();
       await toast.waitFor({ timeout: 15000 });
       // Stop while the model is writing: the progress says how far it got.
+      const progressSeen = [];
       const writing = await until("the model to start writing", async () => {
         const text = await toast.innerText().catch(() => "");
+        if (text && progressSeen[progressSeen.length - 1] !== text) {
+          progressSeen.push(text);
+          note(`progress: ${text.replace(/\s+/g, " ")}`);
+        }
         return /writing… \d+ line/.test(text) ? text : undefined;
       }, spec.refactor_timeout_ms, 50);
       const statusWhileWriting = await page.locator('.statusbar-item[aria-label^="Qwen LSP: "]').first()

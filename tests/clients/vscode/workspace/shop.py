@@ -24,19 +24,19 @@ def shout(text):
 
 def receipt_lines(items, tax_rate=0.2, currency="EUR"):
     lines = []
-    subtotal = 0
+    subtotal = 0.0
     for item in items:
         name = item["name"]
         quantity = item["quantity"]
         price = PRICES.get(name)
-        if price == None:
+        if price is None:
             price = 1.0
         cost = price * quantity
-        subtotal = subtotal + cost
-        lines.append(name + " x" + str(quantity) + ": " + str(round(cost, 2)) + " " + currency)
+        subtotal += cost
+        lines.append(f"{name} x{quantity}: {round(cost, 2)} {currency}")
     tax = subtotal * tax_rate
     total = subtotal + tax
-    lines.append("subtotal: " + str(round(subtotal, 2)) + " " + currency)
-    lines.append("tax: " + str(round(tax, 2)) + " " + currency)
-    lines.append("total: " + str(round(total, 2)) + " " + currency)
+    summary = [("subtotal", subtotal), ("tax", tax), ("total", total)]
+    for label, amount in summary:
+        lines.append(f"{label}: {round(amount, 2)} {currency}")
     return lines
