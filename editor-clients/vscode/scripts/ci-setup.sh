@@ -38,6 +38,15 @@ else
 fi
 done_step "Debian packages"
 
+# Node 20+ (code-server 4.100.3 runs on Node 20; Debian 12's nodejs is 18): it comes with
+# the machine here, as node and npm on PATH.
+node_major="$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)"
+if ((node_major < 20)); then
+  echo "vscode ci-setup: needs Node.js 20 or newer with npm on PATH (found: $(node --version 2>/dev/null || echo none))" >&2
+  exit 1
+fi
+echo "node $(node --version), npm $(npm --version)"
+
 # 2. The extension, from its lockfile
 cd "$EXT"
 step "npm ci (extension)"

@@ -55,7 +55,7 @@ export class ActionRunner implements vscode.Disposable {
     }
   }
 
-  async status_(): Promise<ServerStatus | undefined> {
+  async fetchStatus(): Promise<ServerStatus | undefined> {
     const client = this.server.running;
     if (client === undefined) {
       return undefined;

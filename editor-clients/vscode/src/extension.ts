@@ -15,7 +15,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
   const server = new ServerManager({ workspace: { handleApplyEdit: preview.handleApplyEdit } });
   manager = server;
   // The status bar polls through the runner, which reports to the status bar.
-  const status: StatusBar = new StatusBar(() => actions.status_());
+  const status: StatusBar = new StatusBar(() => actions.fetchStatus());
   const actions: ActionRunner = new ActionRunner(server, status, preview);
 
   context.subscriptions.push(
