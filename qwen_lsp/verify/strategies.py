@@ -55,7 +55,8 @@ class Strategies:
     def __init__(self, numbers: list, strings: list, *, special_floats: bool = True,
                  iterators: bool = True) -> None:
         self.iterators = iterators
-        ints = st.integers(-1000, 1000)
+        # small ones as often as any: sizes, counts and indexes are mostly small
+        ints = st.one_of(st.integers(-2, 10), st.integers(-1000, 1000))
         if numbers:
             ints = st.one_of(ints, st.sampled_from([n for n in numbers if isinstance(n, int)]
                                                    or [0]))
