@@ -328,6 +328,13 @@ def _run_scenario(tmp_path: Path, base: Path, tools: Path, qwen_lsp: Path, model
     assert step["dirty"] == 0 and step["unchanged"], step
     assert source.read_text(encoding="utf-8") == on_disk
 
+    # 3b. Stop in the panel while an explanation streams: stopped, and the server idle again
+    step = seen["steps"]["explain_stop"]
+    assert step["final"]["phase"] == "cancelled" and step["final"]["note"] == "Stopped.", step
+    assert not step["final"]["stopShown"], step
+    assert step["final"]["text"].startswith(step["streaming"]["text"][:20]), step
+    assert step["idleMs"] < 20_000, step
+
     # 4. A setting changed in settings.json reaches the running server; the panel is reused
     step = seen["steps"]["settings_live"]
     assert "maxSpanLines (3)" in step["final"]["note"], step

@@ -293,6 +293,30 @@ async function main() {
       };
     });
 
+    await step("explain_stop", async () => {
+      // Stop in the panel while the explanation streams: the request is cancelled, the
+      // panel says so, and the server goes idle (the status bar is ready again, not busy).
+      await page.locator(".tab", { hasText: "shop.py" }).first().click();
+      await contextMenu(page, "summary = [", "Ask AI to explain");
+      const frame = await until("the explanation panel", () => panelFrame(page), 20000);
+      const streaming = await until("the explanation to stream", async () => {
+        const state = await readPanel(frame);
+        return state.phase === "streaming" && state.text.length > 20 ? state : undefined;
+      }, spec.explain_timeout_ms, 100);
+      await frame.click("#stop");
+      const stoppedAt = Date.now();
+      const final = await until("the panel to say stopped", async () => {
+        const state = await readPanel(frame);
+        return state.phase === "cancelled" ? state : undefined;
+      }, 10000, 100);
+      const stopMs = Date.now() - stoppedAt;
+      await until("the server to be idle", async () => (await page.locator('.statusbar-item[aria-label^="Qwen LSP: "]')
+        .first().getAttribute("aria-label")) === "Qwen LSP: ready", 20000, 200);
+      const idleMs = Date.now() - stoppedAt;
+      await shot(page, "explain-stopped");
+      result.steps.explain_stop = { streaming, final, stopMs, idleMs };
+    });
+
     await step("settings_live", async () => {
       // A setting changed while the server runs takes effect at once: with maxSpanLines 3,
       // explaining the 19-line receipt_lines is refused (the panel says why), no restart.
