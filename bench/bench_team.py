@@ -14,7 +14,9 @@ what the plumbing costs, not what such a server gains.
 Every measured request is cold: the result cache is off, and each run changes a
 number in a comment on the function's first body line, so both engines reuse only
 the prompt's prefix up to there (both keep a KV cache of the previous prompt). A
-warm-up explain and refactor per backend come first and are not counted. *First
+warm-up explain and refactor per backend come first and are not counted. The two
+backends' requests alternate (one at a time), so that a shared machine's noise
+falls on both alike; both qwen-lsp processes and the model server stay up. *First
 token* = from sending the command to the first `$/progress` report carrying
 model-written text; *total* = to the response. Medians of N runs, with the range.
 
@@ -26,18 +28,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import re
 import statistics
 import sys
 import tempfile
 import time
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parent)]
 
+import psutil  # noqa: E402
 from bench_fixtures import explain_cursor, ledger_source  # noqa: E402
 from lsprotocol import types  # noqa: E402
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities  # noqa: E402
@@ -48,8 +51,9 @@ from tests.e2e.team.model_server import ModelServer  # noqa: E402
 SERVER = [sys.executable, "-m", "qwen_lsp"]
 KEY_ENV = "QWEN_LSP_BENCH_KEY"
 NOT_MODEL_TEXT = {"Loading model…", "Thinking…"}
-ANSWER_START = (resources.files("qwen_lsp") / "prompts" / "explain.answer.txt").read_text(
-    encoding="utf-8").strip()
+# The answer's first words (a bold label, prompts/explain.answer.txt) are written by the
+# prompt and streamed at once: a report holding only such a label is not model text.
+LABEL_ONLY = re.compile(r"\s*\*\*[^*\n]+:\*\*\s*")
 TIMEOUT = 300.0
 
 WORDS = '''\
@@ -80,6 +84,7 @@ class Timing:
     total: float
     ok: bool
     note: str = ""
+    characters: int = 0  # of streamed model text (the last progress report)
 
 
 class Session:
@@ -157,12 +162,19 @@ class Session:
         except Exception as exc:  # a rejected rewrite is a measurement too
             result, ok, note = None, False, str(exc)[:120]
         total = time.perf_counter() - started
-        texts = [t for t, v in self.progress[mark:] if v.get("kind") == "report"
-                 and v.get("message") and v["message"] not in NOT_MODEL_TEXT
-                 and v["message"].strip() != ANSWER_START]
+        texts = [(t, v["message"]) for t, v in self.progress[mark:]
+                 if v.get("kind") == "report" and v.get("message")
+                 and v["message"] not in NOT_MODEL_TEXT
+                 and not LABEL_ONLY.fullmatch(v["message"])]
         if result is not None and result.get("cached"):
             ok, note = False, "cached (not a cold request)"
-        return Timing(backend, action, texts[0] - started if texts else None, total, ok, note)
+        return Timing(backend, action, texts[0][0] - started if texts else None, total, ok,
+                      note, len(texts[-1][1]) if texts else 0)
+
+    def rss(self) -> int:
+        """Resident memory of the qwen-lsp process (bytes)."""
+        assert self.client._server is not None
+        return int(psutil.Process(self.client._server.pid).memory_info().rss)
 
     async def stop(self) -> None:
         try:
@@ -171,32 +183,46 @@ class Session:
             await self.client.stop()
 
 
-async def bench_backend(backend: str, workdir: Path, env: dict[str, str], options: dict,
-                        repeat: int) -> list[Timing]:
-    session = await Session.start(workdir, env, options)
+async def bench_backends(workdir: Path, env: dict[str, str], options: dict[str, dict],
+                         repeat: int, memory: dict[str, int]) -> list[Timing]:
+    """Both backends, interleaved request by request, so that the machine's noise (it
+    is shared) falls on both alike. Run 0 is the warm-up."""
+    sessions: dict[str, Session] = {}
     timings: list[Timing] = []
     try:
-        status = await session.wait_ready()
-        print(f"# {backend}: model {status['model'].get('name')} ready", file=sys.stderr)
-        ledger = (workdir / f"ledger_{backend}.py").as_uri()
-        words = (workdir / f"words_{backend}.py").as_uri()
-        for run in range(repeat + 1):  # run 0 is the warm-up
-            text = ledger_source(4000 + run)
-            session.show(ledger, text)
-            explain = await session.timed(backend, "explain", "qwenLsp.explain", ledger,
-                                          explain_cursor(text))
-            session.show(words, WORDS.format(batch=5000 + run))
-            refactor = await session.timed(backend, "refactor", "qwenLsp.refactor", words,
-                                           (7, 4))
-            if run:
-                timings += [explain, refactor]
-            for t in (explain, refactor):
-                print(f"#   run {run}{' (warm-up)' if not run else ''} {t.action}: first "
-                      f"{_s(t.first_token)}, total {_s(t.total)}{' ' + t.note if t.note else ''}",
-                      file=sys.stderr)
+        for backend, settings in options.items():
+            sessions[backend] = await Session.start(workdir, env, settings)
+            status = await sessions[backend].wait_ready()
+            print(f"# {backend}: model {status['model'].get('name')} ready", file=sys.stderr)
+        for run in range(repeat + 1):
+            for action in ("explain", "refactor"):
+                for backend, session in sessions.items():
+                    t = await _one(session, backend, action, workdir, run)
+                    if run:
+                        timings.append(t)
+                    print(f"#   run {run}{' (warm-up)' if not run else ''} {backend} {action}: "
+                          f"first {_s(t.first_token)}, total {_s(t.total)}, "
+                          f"{t.characters} chars"
+                          f"{' ' + t.note if t.note else ''}", file=sys.stderr)
+        for backend, session in sessions.items():
+            memory[backend] = session.rss()
     finally:
-        await session.stop()
+        for session in sessions.values():
+            await session.stop()
     return timings
+
+
+async def _one(session: Session, backend: str, action: str, workdir: Path, run: int
+               ) -> Timing:
+    if action == "explain":
+        uri = (workdir / f"ledger_{backend}.py").as_uri()
+        text = ledger_source(4000 + run)
+        session.show(uri, text)
+        return await session.timed(backend, action, "qwenLsp.explain", uri,
+                                   explain_cursor(text))
+    uri = (workdir / f"words_{backend}.py").as_uri()
+    session.show(uri, WORDS.format(batch=5000 + run))
+    return await session.timed(backend, action, "qwenLsp.refactor", uri, (7, 4))
 
 
 def _s(value: float | None) -> str:
@@ -211,8 +237,8 @@ def _cell(values: list[float]) -> str:
 
 
 def table(timings: list[Timing], repeat: int) -> str:
-    lines = ["| action | backend | first token | total | runs ok |",
-             "| --- | --- | --- | --- | --- |"]
+    lines = ["| action | backend | first token | total | streamed characters | runs ok |",
+             "| --- | --- | --- | --- | --- | --- |"]
     medians: dict[tuple[str, str], tuple[float | None, float | None]] = {}
     for action in ("explain", "refactor"):
         for backend in ("embedded", "openai"):
@@ -222,7 +248,9 @@ def table(timings: list[Timing], repeat: int) -> str:
             medians[(action, backend)] = (statistics.median(firsts) if firsts else None,
                                           statistics.median(totals) if totals else None)
             label = "HTTP (llama_cpp.server)" if backend == "openai" else "embedded"
+            chars = [t.characters for t in rows]
             lines.append(f"| {action} | {label} | {_cell(firsts)} | {_cell(totals)} | "
+                         f"{statistics.median(chars) if chars else 0:.0f} | "
                          f"{sum(t.ok for t in rows)}/{repeat} |")
     lines += ["", "| action | first token HTTP / embedded | total HTTP / embedded |",
               "| --- | --- | --- |"]
@@ -251,16 +279,24 @@ async def main(argv: list[str] | None = None) -> int:
         server.start()
         print(f"# llama_cpp.server ready in {time.perf_counter() - started:.1f} s",
               file=sys.stderr)
+        memory: dict[str, int] = {}
         try:
-            timings = await bench_backend("embedded", workdir, env, base, args.repeat)
             remote = dict(base, backend="openai",
                           openai={"baseUrl": server.base_url, "apiKeyEnv": KEY_ENV})
-            timings += await bench_backend("openai", workdir, env, remote, args.repeat)
+            timings = await bench_backends(workdir, env, {"embedded": base, "openai": remote},
+                                           args.repeat, memory)
+            memory["llama_cpp.server"] = int(server.process.memory_info().rss)
         finally:
             server.stop()
     print(f"Team backend vs embedded, {args.repeat} runs each, {args.threads} threads each, "
           f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} CPUs\n")
     print(table(timings, args.repeat))
+    print("\n| process after the runs | RSS |\n| --- | --- |")
+    for name, label in (("embedded", "qwen-lsp, embedded backend"),
+                        ("openai", "qwen-lsp, HTTP backend"),
+                        ("llama_cpp.server", "llama_cpp.server (the model server)")):
+        if name in memory:
+            print(f"| {label} | {memory[name] / 2**20:.0f} MB |")
     failed = [t for t in timings if not t.ok]
     for t in failed:
         print(f"\nnot ok: {t.backend} {t.action}: {t.note}")

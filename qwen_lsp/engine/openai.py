@@ -53,6 +53,10 @@ import httpx
 from qwen_lsp.engine.base import Cancelled, EngineError, GenParams, Message
 
 log = logging.getLogger(__name__)
+# httpx logs every request at INFO, which the server would forward to the editor's log
+# (window/logMessage) once per answer; its warnings and errors still come through.
+if logging.getLogger("httpx").level == logging.NOTSET:
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 DEFAULT_API_KEY_ENV = "QWEN_LSP_API_KEY"
 DEFAULT_TIMEOUT_SECONDS = 60.0
