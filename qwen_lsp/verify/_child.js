@@ -17,6 +17,15 @@ function emit(fields) {
   process.stdout.write(JSON.stringify(fields) + '\n');
 }
 
+const CONSOLE = `
+globalThis.console = (() => {
+  const printed = [];
+  const put = (...items) => { printed.push(items.map(String).join(' ')); };
+  return {log: put, info: put, warn: put, error: put, debug: put, trace: put, dir: put,
+          table: put, __printed: printed};
+})();
+`;
+
 // Runs inside each context: revives the inputs, calls, and encodes the outcome as a
 // JSON-safe tree (tags for undefined, NaN, infinities, functions, Maps, Sets, cycles).
 const RUNTIME = `
@@ -84,8 +93,13 @@ const RUNTIME = `
       progress.push(JSON.stringify(outcome));
     }
   }
+  function printed() {
+    const lines = console.__printed.splice(0);
+    return lines.join('\\n').slice(0, 10000);
+  }
   function run(fn, text) {
     const args = revive(JSON.parse(text));
+    console.__printed.length = 0;
     let value;
     try {
       value = fn.apply(undefined, args);
@@ -96,7 +110,8 @@ const RUNTIME = `
           items.push(item);
         }
         value = {$: 'iterator', v: encode(items, new Set())};
-        return JSON.stringify({kind: 'ok', value, args: encode(args, new Set())});
+        return JSON.stringify({kind: 'ok', value, args: encode(args, new Set()),
+                               printed: printed()});
       }
       if (value && typeof value.then === 'function') {
         return JSON.stringify({kind: 'async'});
@@ -109,10 +124,10 @@ const RUNTIME = `
         text = 'an exception';
       }
       return JSON.stringify({kind: 'throw', error: text.split('\\n')[0].slice(0, 160),
-                             accidental: accidental(error)});
+                             accidental: accidental(error), printed: printed()});
     }
     return JSON.stringify({kind: 'ok', value: encode(value, new Set()),
-                           args: encode(args, new Set())});
+                           args: encode(args, new Set()), printed: printed()});
   }
   return {run, runAll};
 })()
@@ -190,14 +205,13 @@ function encodeInput(v) {
 }
 
 function makeContext(job, code) {
-  const silent = {};
-  for (const k of ['log', 'info', 'warn', 'error', 'debug', 'trace', 'dir', 'table']) {
-    silent[k] = () => {};
-  }
-  const context = vm.createContext({console: silent}, {
+  const context = vm.createContext({}, {
     codeGeneration: {strings: false, wasm: false},  // no eval / new Function inside
     microtaskMode: 'afterEvaluate',
   });
+  // A console of the context's own (no function of this realm goes in): what is logged
+  // is kept per call and compared, as printed output is part of what a function does.
+  vm.runInContext(CONSOLE, context);
   const script = job.prelude + '\n' + code;
   context.__sourceLines = script.split('\n');
   vm.runInContext(script, context, {timeout: 1000, filename: 'function.js'});
@@ -288,10 +302,15 @@ function compare(job, index, a, b, limit, state) {
   }
   let verdict = null;
   try {
-    if (a.kind === 'throw' && b.kind === 'throw') {
-      verdict = null;
-    } else if (!(a.kind === 'ok' && b.kind === 'ok' && same(a.value, b.value))) {
+    const bothThrow = a.kind === 'throw' && b.kind === 'throw';
+    const both = bothThrow ? 'throw' : describe(a, limit).replace(/^returns /, 'return ');
+    if (!bothThrow && !(a.kind === 'ok' && b.kind === 'ok' && same(a.value, b.value))) {
       verdict = `the original ${describe(a, limit)}; the rewrite ${describe(b, limit)}`;
+    } else if ((a.printed || '') !== (b.printed || '')) {
+      verdict = `both ${both}, but the original prints ${show(a.printed || '')} and the ` +
+        `rewrite prints ${show(b.printed || '')}`;
+    } else if (bothThrow) {
+      verdict = null;
     } else if (!same(a.args, b.args)) {
       const i = a.args.findIndex((x, k) => !same(x, b.args[k]));
       const param = job.params[i] || `#${i + 1}`;
@@ -307,7 +326,7 @@ function compare(job, index, a, b, limit, state) {
         change = `the original changes its argument \`${param}\` to ${show(a.args[i])}; ` +
           `the rewrite changes it to ${show(b.args[i])}`;
       }
-      verdict = `both ${describe(a, limit).replace(/^returns /, 'return ')}, but ${change}`;
+      verdict = `both ${both}, but ${change}`;
     }
   } catch (error) {
     counts.skipped++;

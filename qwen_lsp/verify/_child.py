@@ -15,6 +15,7 @@ first difference (then it stops); {"error": text} when the job cannot run; and f
 from __future__ import annotations
 
 import copy
+import io
 import itertools
 import json
 import math
@@ -36,6 +37,7 @@ _SHORT.maxdict = 4
 _SHORT.maxlevel = 3
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 _NESTED_ITEMS = 100
+_PRINTED = 10_000  # characters of printed output compared
 _RAISE = re.compile(r"(^|[:;])\s*raise\b")  # a raise statement, also `if x: raise ...`
 _ITER_KEY = "\x00iter"  # strategies.ITER_KEY
 _COMPARE_SECONDS = 0.5
@@ -82,8 +84,12 @@ class _Items(list):
 
 
 def _call(fn: object, args: tuple, kwargs: dict, timeout: float, max_items: int) -> tuple:
-    """("ok", value, seconds) | ("raise", "Type: message", seconds) | ("timeout", None, seconds)"""
+    """(kind, value, seconds, accidental, printed): kind "ok" with the value, "raise" with
+    "Type: message", or "timeout"; `accidental` for a raise, see _accidental; `printed`:
+    what it wrote to sys.stdout (print), which is part of its behaviour too."""
     start = time.perf_counter()
+    printed, real_stdout = io.StringIO(), sys.stdout
+    sys.stdout = printed
     signal.setitimer(signal.ITIMER_REAL, timeout, 0.005)
     try:
         try:
@@ -92,14 +98,17 @@ def _call(fn: object, args: tuple, kwargs: dict, timeout: float, max_items: int)
                 value = _Items(itertools.islice(value, max_items))
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0, 0)
+            sys.stdout = real_stdout
     except _Timeout:
-        return ("timeout", None, time.perf_counter() - start)
+        return ("timeout", None, time.perf_counter() - start, False, "")
     except BaseException as exc:  # SystemExit, MemoryError, RecursionError: all outcomes
         signal.setitimer(signal.ITIMER_REAL, 0, 0)
+        sys.stdout = real_stdout
         message = str(exc).splitlines()[0] if str(exc) else ""
         text = type(exc).__name__ + (f": {message}" if message else "")
-        return ("raise", text[:160], time.perf_counter() - start, _accidental(exc))
-    return ("ok", value, time.perf_counter() - start)
+        return ("raise", text[:160], time.perf_counter() - start, _accidental(exc),
+                printed.getvalue()[:_PRINTED])
+    return ("ok", value, time.perf_counter() - start, False, printed.getvalue()[:_PRINTED])
 
 
 _SOURCES: dict[str, list[str]] = {}  # "<file>"/"<function>" -> the original's lines
@@ -251,15 +260,15 @@ class _Runner:
     def verdict(self, a: tuple, b: tuple, limit: float, after_a: tuple, after_b: tuple,
                 before: tuple) -> str | None:
         """How the rewrite's outcome differs from the original's, or None."""
-        if a[0] == "raise" and b[0] == "raise":
-            return None
-        if not (a[0] == "ok" and b[0] == "ok" and _same(a[1], b[1])):
+        both_raise = a[0] == "raise" and b[0] == "raise"
+        if not both_raise and not (a[0] == "ok" and b[0] == "ok" and _same(a[1], b[1])):
             return f"the original {_describe(a, limit)}; the rewrite {_describe(b, limit)}"
-        changed = self.mutation(*after_a, *after_b, before)
-        if changed is None:
-            return None
-        both = _describe(a, limit).replace("returns", "return", 1)
-        return f"both {both}, but {changed}"
+        both = "raise" if both_raise else _describe(a, limit).replace("returns", "return", 1)
+        if a[4] != b[4]:
+            return (f"both {both}, but the original prints {_short(a[4])} and the rewrite "
+                    f"prints {_short(b[4])}")
+        changed = None if both_raise else self.mutation(*after_a, *after_b, before)
+        return None if changed is None else f"both {both}, but {changed}"
 
     @staticmethod
     def mutation_text(arg: str, before: object, a: object, b: object) -> str:

@@ -299,3 +299,15 @@ def test_an_explicit_throw_dropped_is_different_but_a_type_accident_is_not():
     assert wider.widened_example == ("for size(null) the original throws TypeError: Cannot "
                                      "read properties of null (reading 'length'); the rewrite "
                                      "returns 0")
+
+
+@needs_node
+def test_what_a_function_logs_is_part_of_its_behaviour():
+    module = "function report(total) {\n  console.log(`total: ${total}`);\n}\n"
+    same = check("function report(total) {\n  console.log('total:', total);\n}",
+                 module=module, original=module.strip(), name="report")
+    assert same.status == "same", same
+    wrong = check("function report(total) {\n  console.log('total=', total);\n}",
+                  module=module, original=module.strip(), name="report")
+    assert wrong.status == "different"
+    assert "but the original prints \"total: " in wrong.counterexample

@@ -603,3 +603,17 @@ def test_a_dropped_check_that_raises_is_still_a_difference():
     ''', "ratio")
     assert dropped.status == "different"
     assert "the original raises" in dropped.counterexample
+
+
+def test_what_a_function_prints_is_part_of_its_behaviour():
+    original = '''
+        def report(total: int) -> None:
+            print(f"total: {total}")
+    '''
+    same = check(original, original, 'def report(total: int) -> None:\n'
+                                     '    print("total:", total)\n', "report")
+    assert same.status == "same", same
+    wrong = check(original, original, 'def report(total: int) -> None:\n'
+                                      '    print("total=", total)\n', "report")
+    assert wrong.status == "different"
+    assert "but the original prints 'total: " in wrong.counterexample
