@@ -3,7 +3,9 @@
 Same GGUF as the server (the embedded model), 2 threads, a 4096-token context,
 greedy decoding, the same output budget as the server's default (768 tokens). The
 first fenced code block of the answer is spliced over the function, re-indented to
-the function's indentation; nothing else is checked or repaired.
+the function's indentation; nothing else is checked or repaired. For rewrites the
+generation stops when that first block is closed (what follows is never used), so
+the baseline's latency is the time to a usable block.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 
 LANGUAGE_NAMES = {"python": "Python", "javascript": "JavaScript"}
 FENCE = re.compile(r"```[^\n`]*\n(.*?)(?:```|\Z)", re.S)
+CLOSED_BLOCK = re.compile(r"```[^\n`]*\n.*?\n```", re.S)
 
 
 class RawModel:
@@ -27,12 +30,19 @@ class RawModel:
                          verbose=False)
         self.max_tokens = max_tokens
 
-    def chat(self, prompt: str) -> tuple[str, float]:
+    def chat(self, prompt: str, until_first_block: bool = False) -> tuple[str, float]:
+        """Greedy chat completion. With `until_first_block`, generation stops once the
+        first fenced code block is closed: the rest of the answer is never used, and
+        greedy decoding makes the block the same as in the full answer."""
         start = time.perf_counter()
-        out = self.llm.create_chat_completion(
-            messages=[{"role": "user", "content": prompt}], temperature=0.0,
-            max_tokens=self.max_tokens)
-        return out["choices"][0]["message"]["content"] or "", time.perf_counter() - start
+        text = ""
+        for chunk in self.llm.create_chat_completion(
+                messages=[{"role": "user", "content": prompt}], temperature=0.0,
+                max_tokens=self.max_tokens, stream=True):
+            text += chunk["choices"][0]["delta"].get("content") or ""
+            if until_first_block and CLOSED_BLOCK.search(text):
+                break
+        return text, time.perf_counter() - start
 
 
 def prompt_for(action: str, language: str, code: str, answer_language: str = "en") -> str:
@@ -66,7 +76,8 @@ def baseline_case(model: RawModel, action: str, case: dict[str, Any], source: st
     lines = source.splitlines()
     code = "\n".join(lines[case["first_line"] - 1: case["end_line"]])
     answer, seconds = model.chat(prompt_for(action, case["language"], textwrap.dedent(code),
-                                            answer_language))
+                                            answer_language),
+                                 until_first_block=action != "explain")
     out: dict[str, Any] = {"answer": answer, "seconds": seconds}
     if action != "explain":
         block = first_code_block(answer)

@@ -137,6 +137,25 @@ def markdown(meta: dict, records: list[dict]) -> str:
     return "\n".join(out) + "\n"
 
 
+def examples(records: list[dict], limit: int = 12) -> str:
+    """The broken edits the server applied: case, what failed (for RESULTS.md)."""
+    rows = ["| task | what happened |", "|---|---|"]
+    for r in records:
+        s = r.get("server", {})
+        if s.get("state") == "applied" and not s.get("tests_pass"):
+            why = "does not parse: " + s.get("parse_error", "") if s.get("parses") is False \
+                else (s.get("test_output", "").strip().splitlines() or ["tests fail"])[-1]
+            rows.append(f"| {r['action']} `{r['id']}` | {why[:160].replace('|', '/')} |")
+        elif s.get("state") in ("refused", "error"):
+            rows.append(f"| {r['action']} `{r['id']}` | {s['state']}: "
+                        f"{str(s.get('error', ''))[:160].replace('|', '/')} |")
+        if len(rows) - 2 >= limit:
+            break
+    return "\n".join(rows) + "\n"
+
+
 if __name__ == "__main__":
     data = json.loads(Path(sys.argv[1]).read_text())
     print(markdown(data["meta"], data["tasks"]))
+    if "--examples" in sys.argv:
+        print(examples(data["tasks"], limit=40))
