@@ -14,6 +14,7 @@ Without the tools the test is skipped, unless CI is set: then it fails.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -27,8 +28,6 @@ from pathlib import Path
 
 import psutil
 import pytest
-
-pytestmark = [pytest.mark.e2e, pytest.mark.model]
 
 ROOT = Path(__file__).resolve().parents[2]
 HERE = Path(__file__).resolve().parent / "vscode"
@@ -139,6 +138,39 @@ def _stop_group(proc: subprocess.Popen, spawned: dict[int, psutil.Process]) -> l
     return lingering
 
 
+CLIENT_ONLY = {"serverPath", "trace.server"}
+
+
+def _contributed_settings() -> dict[str, dict]:
+    manifest = json.loads((EXTENSION / "package.json").read_text())
+    properties = manifest["contributes"]["configuration"]["properties"]
+    return {key.removeprefix("qwenLsp."): spec for key, spec in properties.items()}
+
+
+def test_the_extension_contributes_every_server_setting_and_nothing_else():
+    from qwen_lsp.settings import PUBLIC_KEYS
+
+    contributed = set(_contributed_settings()) - CLIENT_ONLY
+    assert contributed == set(PUBLIC_KEYS)
+
+
+def test_the_extension_defaults_are_the_server_defaults():
+    """What the extension sends when the user changed nothing (nested, nulls left out, as
+    src/core/settings.ts does) is accepted without a warning and changes nothing but the
+    explanation display, which the extension's panel takes over."""
+    from qwen_lsp.settings import Settings, parse_settings
+
+    sent: dict = {}
+    for key, spec in _contributed_settings().items():
+        if key in CLIENT_ONLY or spec.get("default") is None:
+            continue
+        group, _, inner = key.rpartition(".")
+        (sent.setdefault(group, {}) if group else sent)[inner] = spec["default"]
+    settings, problems = parse_settings(sent)
+    assert problems == []
+    assert settings == dataclasses.replace(Settings(), explanation_display="client")
+
+
 @pytest.fixture(scope="session")
 def model_path() -> str:
     """The embedded model, assembled from its PyPI parts and verified once."""
@@ -147,6 +179,8 @@ def model_path() -> str:
     return str(resolve_model(None))
 
 
+@pytest.mark.e2e
+@pytest.mark.model
 def test_vscode_explains_converts_with_preview_and_stops_a_refactor(tmp_path, model_path):
     from qwen_lsp.engine.model import EXPECTED_SHA256  # the embedded model's, as model_path is
 
