@@ -5,7 +5,7 @@ the requests we handle, unknown methods, unopened documents, out-of-range and ne
 positions, huge ids, lone surrogates, notifications with ids, cancels for unknown ids.
 Every request with a usable id must be answered (a result or an error), the process
 must stay up, stdout must carry nothing but JSON-RPC frames, and a normal request must
-still work afterwards. CI runs ~1,500 messages per server; the benchmark mode
+still work afterwards. CI runs ~1,400 messages per server; the benchmark mode
 (bench/bench_robustness.py) runs more than 10,000.
 """
 
@@ -47,12 +47,13 @@ _LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d [\d:,]+ (\w+) ([\w.]+): (.*)")
 _EXCEPTION = re.compile(r"^(?:[\w.]+\.)?(\w+(?:Error|Exception|Exit|Interrupt))\b(.*)")
 
 
-# pygls hands a body that is not JSON, and an unknown method, to
-# QwenServer.report_server_error, which logs them as ERRORs (server.py is not ours:
-# see the report); nothing failed in our code.
-_EXPECTED = re.compile(r"^qwen_lsp\.server: ('utf-8' codec can't decode|Expecting |Extra data|"
+# pygls hands a body that is not JSON (json.loads guesses UTF-16/32 from NUL bytes, so
+# any codec may complain) and an unknown method to QwenServer.report_server_error, and
+# QwenServer.notify_user logs every refusal it shows the user ("qwen-lsp: ...") at
+# ERROR. server.py is not ours (see the report): nothing failed in our code there.
+_EXPECTED = re.compile(r"^qwen_lsp\.server: ('[\w-]+' codec can't decode|Expecting |Extra data|"
                        r"Unterminated string|Invalid control character|Invalid \\escape|"
-                       r"Method Not Found)")
+                       r"Method Not Found|qwen-lsp: (?!.*internal error))")
 # the broken-model server reports the model it cannot load, as it should
 _BROKEN_MODEL = re.compile(r"model load failed|the model is not available")
 
@@ -141,6 +142,9 @@ def _fuzz(server: WireServer, tmp_path, count: int, tally: Tally) -> None:
             _check_response(response, msg_id)
             tally.answered += 1
             code = response["error"]["code"] if "error" in response else "result"
+            if code == -32602:  # InvalidParams says what was wrong, not just that
+                message = response["error"]["message"]
+                assert len(message) > 20 and message != "Invalid Params", response
             tally.by_code[code] = tally.by_code.get(code, 0) + 1
         assert server.alive, server.stderr_tail()
         assert not server.violations, server.violations[:5]
@@ -155,7 +159,7 @@ def test_generated_messages_are_all_answered_and_the_server_survives(
     `qwen-lsp` with a model file that is not GGUF, so every model call fails fast."""
     server = start_server(kind)
     tally = Tally()
-    _fuzz(server, tmp_path, scaled(1500), tally)
+    _fuzz(server, tmp_path, scaled(1000), tally)
     _still_works(server, (tmp_path / "after.py").as_uri())
     assert server.stop() == 0, server.stderr_tail()
     assert not server.violations, server.violations[:5]
@@ -165,7 +169,7 @@ def test_generated_messages_are_all_answered_and_the_server_survives(
     print(f"\n{kind}: {tally.sent} messages sent, {tally.answered} requests answered "
           f"{tally.by_code}; internal errors logged: {len(internal)}")
     assert not internal, "\n".join(internal[:20])
-    assert tally.sent >= scaled(1500) * 0.8
+    assert tally.sent >= scaled(1000) * 0.8
 
 
 @settings(max_examples=scaled(25), deadline=None, database=None,
