@@ -162,7 +162,9 @@ def _same(a: object, b: object, depth: int = 0) -> bool:
         return False
     if isinstance(a, (list, tuple)):
         return len(a) == len(b) and all(_same(x, y, depth + 1) for x, y in zip(a, b, strict=True))  # type: ignore[arg-type]
-    if isinstance(a, (str, bytes, int, bool, type(None), set, frozenset, range, bytearray)):
+    if isinstance(a, str):  # a repr inside a result names an address: not behaviour
+        return a == b or _ADDRESS.sub("", a) == _ADDRESS.sub("", b)  # type: ignore[arg-type]
+    if isinstance(a, (bytes, int, bool, type(None), set, frozenset, range, bytearray)):
         return a == b
     if callable(a):
         raise _Incomparable
