@@ -130,9 +130,7 @@ class CommandRun:
                 # Too late to cancel: the editor has the edit. Report what it did.
                 applied = await sending
                 notes.append("the request was cancelled after the edit was sent")
-        if notes and self.ls.settings.explanation_display == "client":
-            log.info("%s: %s", self.label, "; ".join(notes))  # our plugins show the notes
-        elif notes:
+        if notes:
             self.ls.notify_user(f"qwen-lsp: {self.label}: " + "; ".join(notes),
                                 types.MessageType.Info)
         return {"applied": applied, "cached": outcome.cached,
@@ -157,7 +155,7 @@ class CommandRun:
         annotations = None
         if annotate:
             annotations = {_ANNOTATION_ID: types.ChangeAnnotation(
-                label=f"AI {self.action.id} of {self.label}", needs_confirmation=True,
+                label=f"{self.action.title}: {self.label}", needs_confirmation=True,
                 description="Written by the local Qwen model: review before accepting")}
         uri = self.prepared.doc.uri
         if ws_caps and ws_caps.document_changes:
