@@ -129,7 +129,7 @@ _UNDEFINED = re.compile(r"undefined name '([A-Za-z_]\w*)'")
 
 def _missing_imports(problems: list[str]) -> list[str] | None:
     """The imports that fix every problem (standard-library names only), or None."""
-    from qwen_lsp.verify.names import HOME_OF
+    from qwen_lsp.verify import HOME_OF
 
     statements: list[str] = []
     for problem in problems:

@@ -111,3 +111,17 @@ def test_every_subpackage_is_packaged_and_the_prompts_map_to_the_top_level():
     assert config["package-dir"]["qwen_lsp.prompts"] == "prompts"
     assert not (PACKAGE / "prompts").exists(), "the templates live once, in prompts/"
     assert sorted(p.name for p in (ROOT / "prompts").glob("*.txt"))
+
+
+def test_every_data_file_of_the_package_is_declared_package_data():
+    # a file the package reads at run time (templates, the checkers' child scripts) must be
+    # in the wheel: setuptools ships only .py files unless package-data names the others
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    data = config["package-data"]
+    for path in PACKAGE.rglob("*"):
+        if path.is_dir() or path.suffix in (".py", ".pyc") or "__pycache__" in path.parts:
+            continue
+        package = _module_name(path.parent)
+        assert any(path.match(pattern) for pattern in data.get(package, [])), \
+            f"{path.relative_to(ROOT)} is not in package-data"
+    assert data["qwen_lsp.prompts"] == ["*.txt"]
