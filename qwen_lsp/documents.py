@@ -53,6 +53,8 @@ class OpenDocument:
     @classmethod
     def open(cls, uri: str, path: str, language_id: str, version: int | None, text: str,
              max_file_bytes: int) -> OpenDocument:
+        # a languageId that is not a string (a client bug: 42, null) means "unknown"
+        language_id = str(getattr(language_id, "value", language_id) or "")
         doc = cls(uri=uri, path=path, language_id=language_id, version=version,
                   text=text.encode("utf-8", errors="surrogatepass"),
                   spec=language_for(language_id, path), syntax=None,

@@ -42,3 +42,11 @@ def test_an_edit_that_brings_a_lone_high_and_low_surrogate_together_makes_one_ch
     doc.change(3, [((0, 5, 0, 7), "\ud83d!")], "utf-16")  # replace the pair, keep a high
     doc.change(4, [((0, 6, 0, 7), "")], "utf-16")  # delete "!": high meets "'"
     assert doc.text == "s = '\ud83d'\n".encode("utf-8", "surrogatepass")
+
+
+@pytest.mark.parametrize("language_id", [42, None, 1.5, ["python"]])
+def test_a_language_id_that_is_not_a_string_opens_the_document_as_unknown(language_id):
+    # found by the protocol fuzzer: language_for() called .lower() on an int
+    doc = OpenDocument.open("file:///t.py", "/t.py", language_id, 1, "x = 1\n", 10**6)
+    assert doc.text == b"x = 1\n"
+    assert doc.spec is not None and doc.spec.name == "python"  # from the extension

@@ -68,12 +68,8 @@ def test_the_servers_cache_files_are_0600_and_its_folders_0700(start_server, tmp
         assert _mode(path) == 0o600, (path, oct(_mode(path)))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "qwen_lsp/features/commands.py show_explanation: directory.mkdir(parents=True, "
-    "exist_ok=True) and path.write_text() use the umask (0755 / 0644), so explanations "
-    "of the user's code are readable by every local user. Create the folder 0700 and "
-    "the file 0600 (os.open with O_CREAT, 0o600), as cache.py does."))
 def test_explanations_the_server_writes_are_private(start_server, tmp_path):
+    # handed off (commands.show_explanation used the umask: 0755/0644); now fixed
     server = start_server("fake", {"explanationDisplay": "server"})
     uri = (tmp_path / "m.py").as_uri()
     server.open(uri, PY)
