@@ -41,10 +41,10 @@ def rewrite_row(recs: list[dict]) -> dict[str, Any]:
                                          len(applied)),
         "substantive (of applied)": _pct(sum(bool(r.get("substantive")) for r in applied),
                                          len(applied)),
-        "broken applied": _pct(sum(not r.get("tests_pass") for r in applied), n),
-        "unparseable applied": _pct(sum(r.get("parses") is False for r in applied), n),
-        "passing & substantive": _pct(sum(bool(r.get("tests_pass") and r.get("substantive"))
-                                          for r in applied), n),
+        "broken applied (of all)": _pct(sum(not r.get("tests_pass") for r in applied), n),
+        "unparseable applied (of all)": _pct(sum(r.get("parses") is False for r in applied), n),
+        "passing & substantive (of all)": _pct(
+            sum(bool(r.get("tests_pass") and r.get("substantive")) for r in applied), n),
     }
     return row
 
@@ -76,14 +76,16 @@ def explain_row(recs: list[dict]) -> dict[str, Any]:
 
 
 def _table(rows: list[tuple[str, dict[str, Any]]]) -> str:
+    """Metrics as rows, one column per (language, server/baseline)."""
     keys: list[str] = []
     for _, row in rows:
         for k in row:
             if k not in keys:
                 keys.append(k)
-    lines = ["| | " + " | ".join(keys) + " |", "|---" * (len(keys) + 1) + "|"]
-    for label, row in rows:
-        lines.append(f"| {label} | " + " | ".join(str(row.get(k, "–")) for k in keys) + " |")
+    lines = ["| | " + " | ".join(label for label, _ in rows) + " |",
+             "|---" * (len(rows) + 1) + "|"]
+    for k in keys:
+        lines.append(f"| {k} | " + " | ".join(str(row.get(k, "–")) for _, row in rows) + " |")
     return "\n".join(lines)
 
 
@@ -137,6 +139,21 @@ def markdown(meta: dict, records: list[dict]) -> str:
     return "\n".join(out) + "\n"
 
 
+def failure_line(output: str) -> str:
+    """The most telling line of a test run's output."""
+    lines = [x.strip() for x in output.splitlines() if x.strip()]
+    for i, line in enumerate(lines):
+        if line.startswith("FAILED ") or line.startswith("ERROR "):
+            return line
+        if line.startswith("error:"):
+            rest = line[len("error:"):].strip(" |-'")
+            return rest or (lines[i + 1] if i + 1 < len(lines) else line)
+    for line in lines:
+        if line.startswith("E ") or "Error" in line:
+            return line
+    return lines[-1] if lines else "tests fail"
+
+
 def examples(records: list[dict], limit: int = 12) -> str:
     """The broken edits the server applied: case, what failed (for RESULTS.md)."""
     rows = ["| task | what happened |", "|---|---|"]
@@ -144,7 +161,7 @@ def examples(records: list[dict], limit: int = 12) -> str:
         s = r.get("server", {})
         if s.get("state") == "applied" and not s.get("tests_pass"):
             why = "does not parse: " + s.get("parse_error", "") if s.get("parses") is False \
-                else (s.get("test_output", "").strip().splitlines() or ["tests fail"])[-1]
+                else failure_line(s.get("test_output", ""))
             rows.append(f"| {r['action']} `{r['id']}` | {why[:160].replace('|', '/')} |")
         elif s.get("state") in ("refused", "error"):
             rows.append(f"| {r['action']} `{r['id']}` | {s['state']}: "

@@ -410,7 +410,8 @@ async def run(args: argparse.Namespace) -> Path:
                                    "origin": case["origin"], "package": case.get("package"),
                                    "extraction": case["extraction"], "module": case["module"],
                                    "line": case["line"], "lines": case["end_line"]
-                                   - case["first_line"] + 1}
+                                   - case["first_line"] + 1,
+                                   "load_average": os.getloadavg()[0]}
             source = (Path(case["tree"]) / case["module"]).read_text(encoding="utf-8")
             if args.max_minutes and time.perf_counter() - started > 60 * args.max_minutes:
                 log(f"stopping after {args.max_minutes} minutes: {len(tasks) - i + 1} tasks "
