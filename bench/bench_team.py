@@ -20,6 +20,10 @@ falls on both alike; both qwen-lsp processes and the model server stay up. *Firs
 token* = from sending the command to the first `$/progress` report carrying
 model-written text; *total* = to the response. Medians of N runs, with the range.
 
+`--engines` adds the same comparison one layer down, without qwen-lsp's server or
+checks: LlamaEngine in this process against OpenAIEngine on llama_cpp.server, the
+same explain messages, greedy, alternating, so that what remains is the HTTP hop.
+
 Needs the test extras (pytest-lsp) and `llama-cpp-python[server]`.
 """
 
@@ -262,10 +266,63 @@ def table(timings: list[Timing], repeat: int) -> str:
     return "\n".join(lines)
 
 
+def bench_engines(model: str, server: ModelServer, key: str, threads: int, repeat: int
+                  ) -> str:
+    """LlamaEngine vs OpenAIEngine on the same messages, alternating; a Markdown table."""
+    import threading
+
+    from qwen_lsp.engine.base import GenParams
+    from qwen_lsp.engine.llama import LlamaEngine
+    from qwen_lsp.engine.openai import OpenAIEngine
+
+    os.environ[KEY_ENV] = key
+    engines = {"embedded (LlamaEngine)": LlamaEngine(model, n_threads=threads, n_ctx=4096),
+               "HTTP (OpenAIEngine)": OpenAIEngine(server.base_url, api_key_env=KEY_ENV)}
+    rows: dict[str, list[tuple[float, float, int]]] = {name: [] for name in engines}
+    try:
+        for run in range(repeat + 1):  # run 0 is the warm-up
+            code = ledger_source(6000 + run)
+            messages = [{"role": "system", "content": "You explain code briefly."},
+                        {"role": "user", "content": f"Explain this function:\n```python\n"
+                                                    f"{code}```"}]
+            for name, engine in engines.items():
+                first: list[float] = []
+                started = time.perf_counter()
+
+                def on_text(_piece: str, first: list[float] = first,
+                            started: float = started) -> None:
+                    if not first:
+                        first.append(time.perf_counter() - started)
+
+                text = engine.generate(messages, GenParams(max_tokens=160), on_text,
+                                       threading.Event())
+                total = time.perf_counter() - started
+                if run:
+                    rows[name].append((first[0] if first else total, total, len(text)))
+                print(f"#   engines run {run} {name}: first {_s(first[0] if first else None)}, "
+                      f"total {total:.2f} s, {len(text)} chars", file=sys.stderr)
+    finally:
+        for engine in engines.values():
+            engine.close()
+    lines = ["| engine | first token | total | characters | characters/s after the first |",
+             "| --- | --- | --- | --- | --- |"]
+    for name, values in rows.items():
+        rate = [c / (t - f) for f, t, c in values if t > f]
+        lines.append(f"| {name} | {_cell([f for f, _, _ in values])} | "
+                     f"{_cell([t for _, t, _ in values])} | "
+                     f"{statistics.median(c for _, _, c in values):.0f} | "
+                     f"{statistics.median(rate):.0f} |")
+    return "\n".join(lines)
+
+
 async def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", "-n", type=int, default=3)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--engines", action="store_true",
+                        help="also compare the two engines in-process (no server, no checks)")
+    parser.add_argument("--engines-only", action="store_true",
+                        help="only the in-process engine comparison")
     args = parser.parse_args(argv)
     model = str(resolve_model(None))
     with tempfile.TemporaryDirectory(prefix="qwen-bench-team-") as tmp:
@@ -280,18 +337,30 @@ async def main(argv: list[str] | None = None) -> int:
         print(f"# llama_cpp.server ready in {time.perf_counter() - started:.1f} s",
               file=sys.stderr)
         memory: dict[str, int] = {}
+        timings: list[Timing] = []
+        engines = ""
         try:
-            remote = dict(base, backend="openai",
-                          openai={"baseUrl": server.base_url, "apiKeyEnv": KEY_ENV})
-            timings = await bench_backends(workdir, env, {"embedded": base, "openai": remote},
-                                           args.repeat, memory)
-            memory["llama_cpp.server"] = int(server.process.memory_info().rss)
+            if not args.engines_only:
+                remote = dict(base, backend="openai",
+                              openai={"baseUrl": server.base_url, "apiKeyEnv": KEY_ENV})
+                timings = await bench_backends(workdir, env,
+                                               {"embedded": base, "openai": remote},
+                                               args.repeat, memory)
+                memory["llama_cpp.server"] = int(server.process.memory_info().rss)
+            if args.engines or args.engines_only:
+                engines = bench_engines(model, server, key, args.threads, args.repeat)
         finally:
             server.stop()
     print(f"Team backend vs embedded, {args.repeat} runs each, {args.threads} threads each, "
-          f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} CPUs\n")
-    print(table(timings, args.repeat))
-    print("\n| process after the runs | RSS |\n| --- | --- |")
+          f"{time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.cpu_count()} CPUs, "
+          f"load average {os.getloadavg()[0]:.1f}\n")
+    if timings:
+        print(table(timings, args.repeat))
+    if engines:
+        print("\nIn-process engines, the same explain messages (max 160 tokens):\n")
+        print(engines)
+    if memory:
+        print("\n| process after the runs | RSS |\n| --- | --- |")
     for name, label in (("embedded", "qwen-lsp, embedded backend"),
                         ("openai", "qwen-lsp, HTTP backend"),
                         ("llama_cpp.server", "llama_cpp.server (the model server)")):
