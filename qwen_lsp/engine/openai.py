@@ -66,6 +66,7 @@ _PROBE_START = {"role": "assistant", "content": "Yes"}
 # vLLM's names; llama-server, Ollama and llama_cpp.server ignore unknown fields
 _CONTINUE = {"continue_final_message": True, "add_generation_prompt": False}
 _PROBE_TIMEOUT = 10.0  # seconds; a probe that takes longer counts as "does not continue"
+_CONNECT_TIMEOUT = 10.0  # seconds at most to connect: a team server answers in milliseconds
 _SHOWN = 200  # characters of a server's reply quoted in an error message
 
 T = TypeVar("T")
@@ -194,7 +195,9 @@ class OpenAIEngine:
         self._loop = _LoopThread()
         self._client = httpx.AsyncClient(
             base_url=self.base_url + "/", headers=headers, trust_env=False,
-            timeout=httpx.Timeout(self.timeout_seconds), transport=transport,
+            timeout=httpx.Timeout(self.timeout_seconds,
+                                  connect=min(self.timeout_seconds, _CONNECT_TIMEOUT)),
+            transport=transport,
             follow_redirects=False)
         self.last_stats: dict[str, float | int] = {}
         try:
@@ -435,9 +438,10 @@ class OpenAIEngine:
     def _transport_error(self, exc: httpx.HTTPError, url: str, received: int) -> EngineError:
         seconds = _number(self.timeout_seconds)
         if isinstance(exc, httpx.ConnectTimeout):
+            connect = _number(min(self.timeout_seconds, _CONNECT_TIMEOUT))
             return EngineError(f"could not connect to the model server at {self.base_url} "
-                               f"within {seconds} s (qwenLsp.openai.timeoutSeconds); is it "
-                               "running, and is qwenLsp.openai.baseUrl right?")
+                               f"within {connect} s; is it running, is the machine reachable "
+                               "from here, and is qwenLsp.openai.baseUrl right?")
         if isinstance(exc, httpx.TimeoutException):
             when = "before answering" if received == 0 else \
                 f"in the middle of its answer (after {received} characters)"
