@@ -103,8 +103,9 @@ def interleave(tasks: list[dict]) -> list[dict]:
     for t in sorted(tasks, key=lambda t: _key(t["case"]["id"] + t["action"] + t["lang"])):
         groups.setdefault(stratum(t), []).append(t)
     total = len(tasks)
-    # each stratum advances in proportion to its size
-    progress = {k: 0.0 for k in groups}
+    # every stratum's first task comes in the first round, then each advances in
+    # proportion to its size
+    progress = {k: 1.0 - len(g) / total for k, g in groups.items()}
     out: list[dict] = []
     taken = {k: 0 for k in groups}
     while len(out) < total:
@@ -442,8 +443,7 @@ async def run(args: argparse.Namespace) -> Path:
                 f"server {_brief(rec['server'])}"
                 + (f" | baseline {_brief(rec['baseline'])}" if "baseline" in rec else "")
                 + f"  ({time.perf_counter() - started:.0f} s)")
-            if i % 5 == 0 or i == len(tasks):
-                _save(out_path, meta, records)
+            _save(out_path, meta, records)
     finally:
         for lang, s in sessions.items():
             starts[lang] = starts.get(lang, 0) + s.starts
