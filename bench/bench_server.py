@@ -14,7 +14,6 @@ import re
 import sys
 import time
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -25,10 +24,10 @@ from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
 SERVER = [sys.executable, "-m", "qwen_lsp"]
 NOT_MODEL_TEXT = {"Loading model…", "Thinking…"}
-# The answer's first words are written by the prompt (qwen_lsp/prompts/explain.answer.txt)
-# and streamed at once: the first token is the first text past them.
-ANSWER_START = (resources.files("qwen_lsp") / "prompts" / "explain.answer.txt").read_text(
-    encoding="utf-8").strip()
+# The answer's first words are written by the prompt (prompts/explain.answer.txt: a bold
+# label in the answer's language) and streamed at once: the first token is the first
+# text past them.
+LABEL_ONLY = re.compile(r"\s*\*\*[^*\n]+:\*\*\s*")
 READY_TIMEOUT = 180.0
 REQUEST_TIMEOUT = 300.0
 SETTLE = 0.3  # seconds of quiet between measured requests
@@ -197,7 +196,7 @@ class BenchClient:
         events = self.progress[mark:]
         texts = [t for t, v in events if v.get("kind") == "report"
                  and v.get("message") and v["message"] not in NOT_MODEL_TEXT
-                 and v["message"].strip() != ANSWER_START]
+                 and not LABEL_ONLY.fullmatch(v["message"])]
         return Explained(scenario=scenario, batch=batch,
                          first_token=texts[0] - started if texts else None,
                          total=total, text_reports=len(texts), cached=bool(result["cached"]),

@@ -29,7 +29,17 @@ def _settings(args: argparse.Namespace):
         settings = dataclasses.replace(settings, model_path=args.model)
     if getattr(args, "no_cache", False):
         settings = dataclasses.replace(settings, cache_enabled=False)
+    team = {attr: getattr(args, flag) for flag, attr in _TEAM_FLAGS.items()
+            if getattr(args, flag, None)}
+    if team:
+        settings = dataclasses.replace(settings, **team)
     return settings
+
+
+# --backend and the openai.* settings, for the one-shot commands (the server reads them
+# from the editor's settings)
+_TEAM_FLAGS = {"backend": "backend", "base_url": "openai_base_url",
+               "served_model": "openai_model", "api_key_env": "openai_api_key_env"}
 
 
 def _setup_logging(verbose: bool, server: bool = False) -> None:
@@ -204,6 +214,16 @@ def build_parser() -> argparse.ArgumentParser:
                         "modelPath setting)")
     common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
                         help="log everything to stderr")
+    common.add_argument("--backend", choices=["embedded", "openai"], default=argparse.SUPPRESS,
+                        help="where answers come from (setting backend)")
+    common.add_argument("--base-url", metavar="URL", default=argparse.SUPPRESS,
+                        help="the OpenAI-compatible server, e.g. http://gpu-box:8000/v1 "
+                        "(setting openai.baseUrl)")
+    common.add_argument("--served-model", metavar="ID", default=argparse.SUPPRESS,
+                        help="the served model id; default: the first the server lists")
+    common.add_argument("--api-key-env", metavar="NAME", default=argparse.SUPPRESS,
+                        help="the environment variable holding the API key "
+                        "(default QWEN_LSP_API_KEY)")
 
     parser = argparse.ArgumentParser(prog="qwen-lsp", parents=[common], description=(
         "A local AI code assistant as a language server. Without a command: the server "
