@@ -36,3 +36,14 @@ test("errors show the reason; a click shows the log", () => {
   assert.match(client.tooltip, /no qwen-lsp/);
   assert.equal(describeStatus(undefined, { client: "starting", inFlight: 0 }).kind, "starting");
 });
+
+test("a team server: its model id and address instead of a file", () => {
+  const team: ServerStatus = {
+    model: { path: null, sha256: null, state: "ready", error: null, backend: "openai",
+             name: "qwen2.5-coder-7b", baseUrl: "http://gpu-box:8000/v1" },
+    queue: 0,
+  };
+  const view = describeStatus(team, { client: "running", inFlight: 0 });
+  assert.match(view.tooltip, /Model: qwen2\.5-coder-7b @ http:\/\/gpu-box:8000\/v1/);
+  assert.doesNotMatch(view.tooltip, /not resolved/);
+});

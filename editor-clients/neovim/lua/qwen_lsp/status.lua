@@ -36,11 +36,13 @@ function M.describe(status)
   elseif state ~= "ready" then
     level = vim.log.levels.WARN
   end
-  local lines = {
-    "qwen-lsp: model " .. state,
-    "  model path: " .. text(model.path),
-    "  sha256: " .. text(model.sha256),
-  }
+  local lines = { "qwen-lsp: model " .. state }
+  if model.backend == "openai" then -- a team server: its model id and address
+    table.insert(lines, "  model: " .. text(model.name) .. " @ " .. text(model.baseUrl))
+  else
+    table.insert(lines, "  model path: " .. text(model.path))
+    table.insert(lines, "  sha256: " .. text(model.sha256))
+  end
   if model.error ~= nil and model.error ~= vim.NIL and model.error ~= "" then
     table.insert(lines, "  error: " .. text(model.error))
   end

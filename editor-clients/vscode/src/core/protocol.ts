@@ -82,7 +82,11 @@ export interface RewriteResult {
 }
 
 export interface ServerStatus {
-  model: { path: string | null; sha256: string | null; state: string; error: string | null };
+  model: {
+    path: string | null; sha256: string | null; state: string; error: string | null;
+    /** "embedded" (a GGUF: path and sha256) or "openai" (a team server: name and baseUrl). */
+    backend?: string; name?: string | null; baseUrl?: string | null;
+  };
   queue: number;
   cache?: { entries?: number; bytes?: number; path?: string | null };
 }

@@ -26,7 +26,9 @@ function modelLines(status: ServerStatus | undefined): string[] {
   if (status === undefined) {
     return [];
   }
-  const lines = [`Model: ${status.model.path ?? "(not resolved yet)"}`];
+  const lines = status.model.backend === "openai"
+    ? [`Model: ${status.model.name ?? "(not known yet)"} @ ${status.model.baseUrl ?? "?"}`]
+    : [`Model: ${status.model.path ?? "(not resolved yet)"}`];
   if (status.model.sha256) {
     lines.push(`sha256: ${status.model.sha256}`);
   }
