@@ -71,7 +71,8 @@ def serve(args: argparse.Namespace) -> int:
     os.dup2(2, 1)
     sys.stdout = sys.stderr
     server.start_io(sys.stdin.buffer, rpc_out)
-    return 0
+    # LSP: `exit` after `shutdown` ends with 0, an `exit` (or end of input) without it, 1
+    return 0 if server.protocol.shut_down else 1
 
 
 # -- one-shot actions ------------------------------------------------------------------

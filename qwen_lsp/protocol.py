@@ -235,6 +235,11 @@ class QwenProtocol(LanguageServerProtocol):
             return
         super()._send_data(data)
 
+    @property
+    def shut_down(self) -> bool:
+        """The client asked for ``shutdown`` (pygls' ``_shutdown``)."""
+        return bool(self._shutdown)
+
     def unstructure(self, value: Any) -> Any:
         """An lsprotocol object as the JSON the client receives."""
         return self._converter.unstructure(value)

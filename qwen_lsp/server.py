@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
@@ -15,6 +17,7 @@ from pygls.lsp.server import LanguageServer
 
 from qwen_lsp import __version__
 from qwen_lsp.documents import OpenDocument
+from qwen_lsp.engine.base import Engine
 from qwen_lsp.protocol import QwenProtocol
 from qwen_lsp.runtime import Runtime
 from qwen_lsp.settings import Settings
@@ -25,11 +28,13 @@ log = logging.getLogger(__name__)
 class QwenServer(LanguageServer):
     protocol: QwenProtocol
 
-    def __init__(self, model_override: str | None = None) -> None:
+    def __init__(self, model_override: str | None = None,
+                 engine_factory: Callable[[Path, Settings], Engine] | None = None) -> None:
         super().__init__("qwen-lsp", __version__, protocol_cls=QwenProtocol,
                          text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
         self._runtime: Runtime | None = None
         self.model_override = model_override
+        self.engine_factory = engine_factory  # None: the llama.cpp engine (tests pass a fake)
         self.documents: dict[str, OpenDocument] = {}
         self.client_locale: str | None = None
         self.last_prefill: tuple | None = None  # the target whose prompt was pre-evaluated
@@ -46,7 +51,8 @@ class QwenServer(LanguageServer):
 
     def start_runtime(self, settings: Settings) -> None:
         """Called once, at initialize, with the client's first settings."""
-        self._runtime = Runtime(settings, model_override=self.model_override,
+        self._runtime = Runtime(settings, engine_factory=self.engine_factory,
+                                model_override=self.model_override,
                                 on_warning=lambda message: self.notify_user(
                                     f"qwen-lsp: {message}", types.MessageType.Warning))
         self._runtime.on_model_error = lambda message: self.notify_user(
@@ -74,10 +80,13 @@ class QwenServer(LanguageServer):
         return self.protocol.client_capabilities or types.ClientCapabilities()
 
     def report_server_error(self, error: Exception, source: Any) -> None:
-        # Failures of our own requests already reach the user with a readable message.
-        log.error("%s", error)
+        # Failures of our own requests already reach the user with a readable message;
+        # what is left here is mostly client input pygls refused (not JSON, unknown method).
+        log.warning("%s", error)
 
     def notify_user(self, message: str, kind: types.MessageType = types.MessageType.Error) -> None:
-        log.log(logging.ERROR if kind == types.MessageType.Error else logging.INFO, "%s",
+        # a refusal the user is shown is a warning in the log; internal errors are logged
+        # with their traceback where they happen
+        log.log(logging.WARNING if kind == types.MessageType.Error else logging.INFO, "%s",
                 message)
         self.window_show_message(types.ShowMessageParams(type=kind, message=message))

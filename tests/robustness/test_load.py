@@ -124,11 +124,7 @@ def test_fifty_overlapping_commands_with_cancels_and_edits_apply_nothing_stale(
 
 
 @pytest.mark.model
-@pytest.mark.parametrize("how", ["shutdown then exit", pytest.param("exit alone", marks=(
-    pytest.mark.xfail(strict=True, reason=(
-        "qwen_lsp/cli.py serve returns 0 whatever happened; LSP says an exit without a "
-        "shutdown ends with code 1 (pygls' sys.exit(1) inside the handler does not reach "
-        "the process). Return 0 if server.protocol._shutdown else 1 after start_io."))))])
+@pytest.mark.parametrize("how", ["shutdown then exit", "exit alone"])
 def test_shutdown_and_exit_during_a_generation_end_the_process_cleanly(start_server,
                                                                      tmp_path, how):
     server = start_server("real", {"maxOutputTokens": 400})
