@@ -25,9 +25,9 @@ from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 SERVER = [sys.executable, "-m", "qwen_lsp"]
 NOT_MODEL_TEXT = {"Loading model…", "Thinking…"}
 # The answer's first words are written by the prompt (prompts/explain.answer.txt: a bold
-# label in the answer's language) and streamed at once: the first token is the first
-# text past them.
-LABEL_ONLY = re.compile(r"\s*\*\*[^*\n]+:\*\*\s*")
+# label in the answer's language and the function's name) and streamed at once: the
+# first token is the first text past them.
+LABEL_ONLY = re.compile(r"\s*\*\*[^*\n]+:\*\*(\s*`[^`\n]*`)?\s*")
 READY_TIMEOUT = 180.0
 REQUEST_TIMEOUT = 300.0
 SETTLE = 0.3  # seconds of quiet between measured requests

@@ -57,7 +57,7 @@ KEY_ENV = "QWEN_LSP_BENCH_KEY"
 NOT_MODEL_TEXT = {"Loading model…", "Thinking…"}
 # The answer's first words (a bold label, prompts/explain.answer.txt) are written by the
 # prompt and streamed at once: a report holding only such a label is not model text.
-LABEL_ONLY = re.compile(r"\s*\*\*[^*\n]+:\*\*\s*")
+LABEL_ONLY = re.compile(r"\s*\*\*[^*\n]+:\*\*(\s*`[^`\n]*`)?\s*")  # label and name
 TIMEOUT = 300.0
 
 WORDS = '''\

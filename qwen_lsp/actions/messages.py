@@ -44,6 +44,8 @@ def _values(source: Source, span: Span) -> dict[str, str]:
         "kind": kind,
         "name": target.name or "",
         "subject": f"{kind} `{target.name}`" if target.name else "code",
+        # the answer's first words name what it explains ("`total` ...")
+        "subject_ref": f" `{target.name}`" if target.name else "",
         "params": ", ".join(target.params) if target.params else "none",
         "file_name": file_name(source.path),
         "context": context_text(span.context),

@@ -176,10 +176,13 @@ class Assistant:
         if by_rule is not None and not findings:
             return RewriteOutcome(by_rule.plan, cached=False,  # type: ignore[arg-type]
                                   notes=[_RULES_NOTE, *by_rule.notes])
+        # Keep only a behaviour-checked rewrite where a checker exists but could not run
+        # (JavaScript/TypeScript), or where nothing specific was asked for (Python).
+        checkable = source.spec is not None and source.spec.name in _CHECKED_LANGUAGES
         try:
             outcome = await self._with_model(action, source, span, params, on_text,
                                              base=base, findings=findings,
-                                             strict=is_python and not findings)
+                                             strict=checkable and (not is_python or not findings))
         except ActionError as exc:
             if by_rule is None:
                 raise
@@ -258,6 +261,7 @@ class Assistant:
 
 
 _RULES_NOTE = "refactored by ruff's rules, no model needed"
+_CHECKED_LANGUAGES = frozenset({"python", "javascript", "typescript", "tsx"})
 _NO_CHANGE = "no improvement found: nothing was applied"
 
 
