@@ -144,9 +144,7 @@ def _missing_imports(problems: list[str]) -> list[str] | None:
 
 
 def _added_imports(plan: Plan) -> str:
-    return "".join(e.new_text.replace("\r\n", "\n") for e in plan.edits
-                   if re.match(r"(import|from) \S", e.new_text) and e.new_text.count("\n") <= 1
-                   and e.start_byte == e.end_byte)
+    return "".join(statement + "\n" for statement in plan.imports)
 
 
 def _behaviour(source: Source, span: Span, new_definition: str,

@@ -34,6 +34,7 @@ class Plan:
     edits: list[TextEdit]
     notes: list[str] = field(default_factory=list)
     new_text: str = ""
+    imports: list[str] = field(default_factory=list)  # import lines added by rule
 
 
 def async_offer_reason(source: Source, span: Span) -> str | None:
@@ -239,6 +240,7 @@ def add_import(source: Source, plan: Plan, statement: str) -> None:
     at = match.start() if match else _after_module_docstring(source.text)
     newline = "\r\n" if b"\r\n" in source.text else "\n"
     plan.edits.append(TextEdit(at, at, statement + newline))
+    plan.imports.append(statement)
     plan.notes.append(f"added '{statement}'")
 
 

@@ -8,7 +8,6 @@ replaced by a recorder: these tests are about *when* it is asked for.
 from __future__ import annotations
 
 import asyncio
-import json
 import threading
 
 import pytest
@@ -18,21 +17,9 @@ from qwen_lsp.engine.base import GenParams
 from qwen_lsp.engine.fake import FakeEngine
 from qwen_lsp.engine.worker import EngineWorker
 from qwen_lsp.features import code_actions
+from tests.unit.inproc import Wire, feed
 
 CODE = "def f(x):\n    return x + 1\n\n\ndef g(y):\n    return y * 2\n"
-
-
-class _Wire:
-    def write(self, data: bytes) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
-
-
-def _feed(server, message: dict) -> None:
-    body = json.dumps({"jsonrpc": "2.0", **message})
-    server.protocol.handle_message(json.loads(body, object_hook=server.protocol.structure_message))
 
 
 async def _session(tmp_path, monkeypatch, prefill: str):
@@ -41,19 +28,19 @@ async def _session(tmp_path, monkeypatch, prefill: str):
                         lambda ls, doc, source, span: calls.append((doc.version, span.start_byte)))
     monkeypatch.setattr(code_actions, "PREFILL_DEBOUNCE", 0.05)
     server = create_server()
-    server.protocol.set_writer(_Wire())
-    _feed(server, {"id": 1, "method": "initialize", "params": {
+    server.protocol.set_writer(Wire())
+    feed(server, {"id": 1, "method": "initialize", "params": {
         "processId": None, "rootUri": None, "capabilities": {},
         "initializationOptions": {"prefill": prefill,
                                   "cache": {"directory": str(tmp_path / "results")}}}})
     await asyncio.sleep(0.01)
-    _feed(server, {"method": "textDocument/didOpen", "params": {"textDocument": {
+    feed(server, {"method": "textDocument/didOpen", "params": {"textDocument": {
         "uri": "file:///m.py", "languageId": "python", "version": 1, "text": CODE}}})
     return server, calls
 
 
 def _code_action(server, line: int, automatic: bool, msg_id: int) -> None:
-    _feed(server, {"id": msg_id, "method": "textDocument/codeAction", "params": {
+    feed(server, {"id": msg_id, "method": "textDocument/codeAction", "params": {
         "textDocument": {"uri": "file:///m.py"},
         "range": {"start": {"line": line, "character": 4}, "end": {"line": line, "character": 4}},
         "context": {"diagnostics": [], "triggerKind": 2 if automatic else 1}}})
@@ -82,7 +69,7 @@ async def test_a_resting_cursor_prefills_once_and_an_edit_drops_the_pending_one(
         await asyncio.sleep(0.2)
         assert len(calls) == 1 and calls[0][1] == CODE.index("def g")
         _code_action(server, 1, True, 4)
-        _feed(server, {"method": "textDocument/didChange", "params": {
+        feed(server, {"method": "textDocument/didChange", "params": {
             "textDocument": {"uri": "file:///m.py", "version": 2},
             "contentChanges": [{"range": {"start": {"line": 0, "character": 0},
                                           "end": {"line": 0, "character": 0}},

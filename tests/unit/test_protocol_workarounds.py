@@ -10,53 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import json
 from pathlib import Path
 
 import pytest
 from pygls.protocol import JsonRPCProtocol, LanguageServerProtocol
 
 from qwen_lsp.app import create_server
-from qwen_lsp.server import QwenServer
-
-
-class Wire:
-    """The server's output: Content-Length frames, decoded."""
-
-    def __init__(self) -> None:
-        self.messages: list[dict] = []
-
-    def write(self, data: bytes) -> None:
-        header, _, body = data.partition(b"\r\n\r\n")
-        assert header.startswith(b"Content-Length:"), data[:80]
-        self.messages.append(json.loads(body))
-
-    def close(self) -> None:
-        pass
-
-    def response(self, msg_id: object) -> dict | None:
-        return next((m for m in self.messages if m.get("id") == msg_id and "method" not in m),
-                    None)
-
-    def requests(self, method: str) -> list[dict]:
-        return [m for m in self.messages if m.get("method") == method]
-
-
-def _server() -> tuple[QwenServer, Wire]:
-    server = create_server()
-    wire = Wire()
-    server.protocol.set_writer(wire)
-    return server, wire
-
-
-def feed(server: QwenServer, message: dict) -> None:
-    body = json.dumps({"jsonrpc": "2.0", **message})
-    server.protocol.handle_message(json.loads(body, object_hook=server.protocol.structure_message))
-
-
-async def settle() -> None:
-    for _ in range(20):
-        await asyncio.sleep(0)
+from tests.unit.inproc import feed, server_on_wire, settle
 
 
 def test_the_pygls_internals_we_override_keep_their_shape():
@@ -76,7 +36,7 @@ def test_the_pygls_internals_we_override_keep_their_shape():
 
 
 async def test_a_cancel_for_the_clients_id_cancels_the_command_task():
-    server, wire = _server()
+    server, wire = server_on_wire()
     started = asyncio.Event()
     seen: dict = {}
 
@@ -114,7 +74,7 @@ async def test_a_cancel_for_the_clients_id_cancels_the_command_task():
     ({"method": "workspace/executeCommand", "params": ["qwenLsp.explain"]}, "params"),
 ])
 async def test_a_request_whose_params_do_not_decode_is_answered_invalid_params(message, field):
-    server, wire = _server()
+    server, wire = server_on_wire()
     feed(server, {"id": 41, **message})
     await settle()
     response = wire.response(41)
@@ -124,7 +84,7 @@ async def test_a_request_whose_params_do_not_decode_is_answered_invalid_params(m
 
 
 async def test_a_cancel_while_the_progress_is_being_created_leaks_nothing(tmp_path: Path):
-    server, wire = _server()
+    server, wire = server_on_wire()
     feed(server, {"id": 1, "method": "initialize", "params": {
         "processId": None, "rootUri": None, "locale": "en",
         "capabilities": {"window": {"workDoneProgress": True}},
