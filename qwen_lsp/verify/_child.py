@@ -14,6 +14,7 @@ first difference (then it stops); {"error": text} when the job cannot run; and f
 
 from __future__ import annotations
 
+import builtins
 import copy
 import io
 import itertools
@@ -40,6 +41,7 @@ _NESTED_ITEMS = 100
 _PRINTED = 10_000  # characters of printed output compared
 _RAISE = re.compile(r"(^|[:;])\s*raise\b")  # a raise statement, also `if x: raise ...`
 _ITER_KEY = "\x00iter"  # strategies.ITER_KEY
+_LAMBDA_KEY = "\x00lambda"  # strategies.LAMBDA_KEY: checked to be safe by the parent
 _COMPARE_SECONDS = 0.5
 _REL_TOL = 1e-9
 _ABS_TOL = 1e-12
@@ -206,16 +208,28 @@ def _is_iter_input(value: object) -> bool:
     return type(value) is dict and len(value) == 1 and _ITER_KEY in value
 
 
+def _is_lambda_input(value: object) -> bool:
+    return type(value) is dict and len(value) == 1 and _LAMBDA_KEY in value
+
+
 def _live(args: tuple, kwargs: dict) -> tuple[tuple, dict]:
-    """Inputs as the function gets them: iterator markers become iterators."""
+    """Inputs as the function gets them: iterator markers become iterators, lambda
+    markers functions."""
     def one(value: object) -> object:
-        return iter(list(value[_ITER_KEY])) if _is_iter_input(value) else value  # type: ignore[index]
+        if _is_iter_input(value):
+            return iter(list(value[_ITER_KEY]))  # type: ignore[index]
+        if _is_lambda_input(value):
+            source = value[_LAMBDA_KEY]  # type: ignore[index]
+            return eval(compile(source, "<input>", "eval"), {"__builtins__": builtins})
+        return value
     return tuple(one(a) for a in args), {k: one(v) for k, v in kwargs.items()}
 
 
 def _shown_input(value: object) -> str:
     if _is_iter_input(value):
         return f"iter({_short(value[_ITER_KEY])})"  # type: ignore[index]
+    if _is_lambda_input(value):
+        return f"({value[_LAMBDA_KEY]})"  # type: ignore[index]
     return _short(value)
 
 
@@ -252,9 +266,13 @@ class _Runner:
                  before: tuple) -> str | None:
         """How the rewrite changes its arguments differently, or None."""
         for i, (a, b) in enumerate(zip(args_a, args_b, strict=True)):
+            if _is_lambda_input(before[0][i]):  # a function we passed: nothing to compare
+                continue
             if not _same(a, b):
                 return self.mutation_text(self.arg_name(i), before[0][i], a, b)
         for key in kwargs_a:
+            if _is_lambda_input(before[1][key]):
+                continue
             if not _same(kwargs_a[key], kwargs_b.get(key)):
                 return self.mutation_text(key, before[1][key], kwargs_a[key], kwargs_b.get(key))
         return None

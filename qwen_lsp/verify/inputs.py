@@ -1,13 +1,16 @@
 """Inputs to run both versions on, most trusted first.
 
-1. the docstring's doctest examples (`>>> f(...)`) whose arguments are literals;
+1. the docstring's doctest examples (`>>> f(...)`) whose arguments are literals, names an
+   earlier example bound to a literal, safe lambdas (`pred = lambda x: x is None`) or
+   `iter(<literal>)`;
 2. calls of the function with literal arguments elsewhere in the same file;
 3. generated inputs: Hypothesis strategies from type hints and defaults, otherwise from
    what the body does with each parameter (string methods -> strings, `p["key"]` -> dicts
    with that key, `len`/iteration -> sequences, arithmetic -> numbers), seeded with the
    literals the body uses. Generation is derandomized, so a check repeats exactly.
 
-Every value is a plain builtin value, so it pickles and prints.
+Every value is a plain builtin value, so it pickles and prints; a function argument is a
+lambda's source text that the child compiles (strategies.LAMBDA_KEY).
 """
 
 from __future__ import annotations
@@ -26,7 +29,8 @@ from hypothesis import strategies as st
 from hypothesis.internal.conjecture import providers as _providers
 
 from .hints import Function, Hints, body_hints, body_literals, name_of, recursive
-from .strategies import Strategies, default_strategy
+from .names import SAFE_BUILTINS
+from .strategies import ITER_KEY, LAMBDA_KEY, Strategies, default_strategy
 
 Source = Literal["doctest", "call", "generated"]
 
@@ -40,17 +44,74 @@ class Case:
 
 # --- trusted inputs --------------------------------------------------------------------
 
-def _literal_call(call: ast.Call) -> tuple[tuple, dict] | None:
+class _NotAnInput(Exception):
+    """An argument that is not a value we can send: not a literal, a known name or a safe
+    lambda."""
+
+
+def safe_lambda(node: ast.AST) -> str | None:
+    """The source of a lambda that only computes on what it is given (its parameters and
+    the safe builtins, no private attributes), or None."""
+    if not isinstance(node, ast.Lambda):
+        return None
+    bound = {a.arg for a in ast.walk(node) if isinstance(a, ast.arg)}
+    bound |= {n.id for n in ast.walk(node) if isinstance(n, ast.Name)
+              and isinstance(n.ctx, ast.Store)}
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Name) and sub.id not in bound and sub.id not in SAFE_BUILTINS:
+            return None
+        if isinstance(sub, ast.Attribute) and sub.attr.startswith("_"):
+            return None
+        if isinstance(sub, (ast.NamedExpr, ast.Await, ast.Yield, ast.YieldFrom)):
+            return None
+    return ast.unparse(node)
+
+
+def _value(node: ast.AST, env: dict[str, Any]) -> Any:
+    """An argument's value: a literal, a name the doctest bound before, a safe lambda
+    (as LAMBDA_KEY source), or `iter(<literal list>)` (as ITER_KEY)."""
+    if isinstance(node, ast.Name) and node.id in env:
+        return env[node.id]
+    source = safe_lambda(node)
+    if source is not None:
+        return {LAMBDA_KEY: source}
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and \
+            node.func.id == "iter" and len(node.args) == 1 and not node.keywords:
+        items = _value(node.args[0], env)
+        if isinstance(items, (list, tuple, str)):
+            return {ITER_KEY: list(items)}
+        raise _NotAnInput
     try:
-        args = tuple(ast.literal_eval(a) for a in call.args if not isinstance(a, ast.Starred))
-        if len(args) != len(call.args):
-            return None
-        kwargs = {k.arg: ast.literal_eval(k.value) for k in call.keywords if k.arg}
-        if len(kwargs) != len(call.keywords):
-            return None
+        return ast.literal_eval(node)
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        raise _NotAnInput from None
+
+
+def _literal_call(call: ast.Call, env: dict[str, Any] | None = None
+                  ) -> tuple[tuple, dict] | None:
+    env = env or {}
+    if any(isinstance(a, ast.Starred) for a in call.args) or any(
+            k.arg is None for k in call.keywords):
+        return None
+    try:
+        args = tuple(_value(a, env) for a in call.args)
+        kwargs = {k.arg: _value(k.value, env) for k in call.keywords if k.arg}
+    except _NotAnInput:
         return None
     return args, kwargs
+
+
+def _bind(statement: ast.stmt, env: dict[str, Any]) -> None:
+    """`name = value` in a doctest: remember the value (or forget the name if it is not
+    one we can send)."""
+    if not (isinstance(statement, ast.Assign) and len(statement.targets) == 1
+            and isinstance(statement.targets[0], ast.Name)):
+        return
+    target = statement.targets[0].id
+    try:
+        env[target] = _value(statement.value, env)
+    except _NotAnInput:
+        env.pop(target, None)
 
 
 def _calls_of(tree: ast.AST, name: str, method: bool) -> list[ast.Call]:
@@ -73,15 +134,18 @@ def doctest_cases(docstrings: list[str], name: str, method: bool) -> list[Case]:
             examples = parser.get_examples(text)
         except ValueError:
             continue
+        env: dict[str, Any] = {}  # what the examples bound so far, e.g. `pred = lambda x: ...`
         for example in examples:
             try:
                 tree = ast.parse(example.source)
             except SyntaxError:
                 continue
             for call in _calls_of(tree, name, method):
-                found = _literal_call(call)
+                found = _literal_call(call, env)
                 if found is not None:
                     cases.append(Case(*found, "doctest"))
+            for statement in tree.body:
+                _bind(statement, env)
     return cases
 
 

@@ -247,7 +247,8 @@ def _generated(function: Node, count: int, helpers: dict[str, Node], seconds: fl
     """Inputs for `function`'s parameters; `typed(s)` gives strategies from declared types
     by parameter name (TypeScript), which come before guesses from the body."""
     numbers, strings = _literals(function)
-    s = Strategies(numbers, strings, special_floats=False, iterators=False)
+    s = Strategies(numbers, strings, special_floats=False, iterators=False,
+                   lambdas=False)
     hints = _body_hints(function, helpers)
     own_name = next((node_text(n) for n in [function.child_by_field_name("name")] if n), None)
     if own_name is None and function.parent is not None:  # const f = (...) => ...

@@ -36,6 +36,13 @@ def _pool(size: int = 160, seed: int = 0) -> list[str]:
 _TEXTS = _pool()
 # Functions as inputs, for parameters the body calls: builtins pickle by name.
 _CALLABLES = [str, abs, len, bool, repr, int, float, sorted, list, tuple, str.upper, max]
+# ... and lambdas, sent as source text (LAMBDA_KEY) and compiled by the child: predicates
+# that keep some items and drop others, as a `pred`/`key` argument is meant to, so that a
+# rewrite which filters everywhere instead of only at the ends (say) is told apart.
+_LAMBDAS = ["lambda x: not x", "lambda x: x is None", "lambda x: x in (None, False, '', 0)",
+            "lambda x: isinstance(x, (int, float)) and x > 0",
+            "lambda x: isinstance(x, int) and x % 2 == 0", "lambda x: str(x)[:1]",
+            "lambda *args: len(args) > 1"]
 
 
 def _text() -> st.SearchStrategy:
@@ -49,12 +56,15 @@ def _text() -> st.SearchStrategy:
 
 # An input that the child turns into iter(list) before the call (iterators do not pickle).
 ITER_KEY = "\x00iter"
+# An input that the child compiles into a function: {LAMBDA_KEY: "lambda x: ..."}.
+LAMBDA_KEY = "\x00lambda"
 
 
 class Strategies:
     def __init__(self, numbers: list, strings: list, *, special_floats: bool = True,
-                 iterators: bool = True) -> None:
+                 iterators: bool = True, lambdas: bool = True) -> None:
         self.iterators = iterators
+        self.lambdas = lambdas
         # small ones as often as any: sizes, counts and indexes are mostly small
         ints = st.one_of(st.integers(-2, 10), st.integers(-1000, 1000))
         if numbers:
@@ -106,6 +116,8 @@ class Strategies:
                 options.append(st.none())
             elif kind == "callable":
                 options.append(st.sampled_from(_CALLABLES))
+                if self.lambdas:  # as often as the builtins
+                    options.append(st.sampled_from([{LAMBDA_KEY: src} for src in _LAMBDAS]))
         return st.one_of(*options)
 
     def dicts(self, keys: set[str]) -> st.SearchStrategy:

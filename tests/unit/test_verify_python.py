@@ -617,3 +617,97 @@ def test_what_a_function_prints_is_part_of_its_behaviour():
                                       '    print("total=", total)\n', "report")
     assert wrong.status == "different"
     assert "but the original prints 'total: " in wrong.counterexample
+
+
+# more-itertools' strip, as the quality benchmark met it: a rewrite that filters every
+# item out instead of only those at the ends passed a check whose only function inputs
+# were builtins (which keep all items or none).
+STRIP = '''
+from itertools import dropwhile
+
+
+def rstrip(iterable, pred):
+    cache = []
+    for x in iterable:
+        if pred(x):
+            cache.append(x)
+        else:
+            yield from cache
+            cache.clear()
+            yield x
+
+
+def strip(iterable, pred):
+    """Yield the items from *iterable*, but strip any from the beginning and end for
+    which *pred* returns ``True``.
+
+        >>> iterable = (None, False, None, 1, 2, None, 3, False, None)
+        >>> pred = lambda x: x in {None, False, ''}
+        >>> list(strip(iterable, pred))
+        [1, 2, None, 3]
+    """
+    return rstrip(dropwhile(pred, iterable), pred)
+'''
+STRIP_EVERYWHERE = '''
+def strip(iterable, pred):
+    """Yield the items from *iterable*, but strip any from the beginning and end for
+    which *pred* returns ``True``.
+
+        >>> iterable = (None, False, None, 1, 2, None, 3, False, None)
+        >>> pred = lambda x: x in {None, False, ''}
+        >>> list(strip(iterable, pred))
+        [1, 2, None, 3]
+    """
+    return (x for x in iterable if not pred(x))
+'''
+
+
+def test_names_and_lambdas_a_doctest_bound_are_its_inputs():
+    report = check(STRIP, defined(STRIP, "strip"), STRIP_EVERYWHERE, "strip")
+    assert report.status == "different", report
+    # the doctest's own example, with its lambda, is the counterexample
+    assert report.counterexample == (
+        "for strip((None, False, None, 1, 2, None, ...), (lambda x: x in {None, False, ''})) "
+        "the original returns an iterator yielding [1, 2, None, 3]; the rewrite returns an "
+        "iterator yielding [1, 2, 3]"), report
+
+
+def test_generated_predicates_keep_some_items_and_drop_others():
+    module = STRIP.replace('''
+        >>> iterable = (None, False, None, 1, 2, None, 3, False, None)
+        >>> pred = lambda x: x in {None, False, ''}
+        >>> list(strip(iterable, pred))
+        [1, 2, None, 3]
+''', "")
+    rewrite = STRIP_EVERYWHERE.replace('''
+        >>> iterable = (None, False, None, 1, 2, None, 3, False, None)
+        >>> pred = lambda x: x in {None, False, ''}
+        >>> list(strip(iterable, pred))
+        [1, 2, None, 3]
+''', "")
+    assert ">>>" not in module + rewrite
+    report = check(module, defined(module, "strip"), rewrite, "strip")
+    assert report.status == "different", report
+    assert "(lambda x: " in report.counterexample, report
+
+
+def test_a_correct_rewrite_with_a_predicate_is_the_same():
+    rewrite = STRIP_EVERYWHERE.replace(
+        "return (x for x in iterable if not pred(x))",
+        "return rstrip(dropwhile(pred, iter(iterable)), pred)")
+    report = check(STRIP, defined(STRIP, "strip"), rewrite, "strip")
+    assert report.status == "same", report
+
+
+def test_a_doctest_lambda_that_reaches_outside_is_not_an_input():
+    from qwen_lsp.verify.inputs import doctest_cases
+    cases = doctest_cases(['''
+        >>> pred = lambda x: __import__("os").remove(x)
+        >>> f([1], pred)
+        >>> key = lambda x: x.__class__
+        >>> f([2], key)
+        >>> ok = lambda x, *rest: [y for y in rest if y > x]
+        >>> f([3], ok)
+    '''], "f", False)
+    assert [c.args[0] for c in cases] == [[3]]
+    assert cases[0].args[1] == {"\x00lambda": "lambda x, *rest: [y for y in rest if y > x]"}
