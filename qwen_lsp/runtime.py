@@ -76,6 +76,8 @@ class Runtime:
         self.model: dict[str, object] = self._unknown_model(settings)
         self._model_known: asyncio.Event | None = None
         self.on_warning = on_warning  # problems the user should see, e.g. a template typo
+        # the messages whose prompt is evaluated once the model is loaded (a shared prefix)
+        self.warm_up_messages: Callable[[], list[dict[str, str]] | None] | None = None
         self.prompts = PromptStore(settings.prompts_directory, on_warning)
         self.cache = open_cache(settings)
         self.assistant = Assistant(self.worker, self.prompts, self.cache, self.model_id)
@@ -121,6 +123,26 @@ class Runtime:
                 loop.call_soon_threadsafe(self.on_model_error, str(future.exception()))
 
         done.add_done_callback(reported)
+
+        def warm(future: concurrent.futures.Future[None]) -> None:
+            if not future.cancelled() and future.exception() is None:
+                loop.call_soon_threadsafe(self._warm_up)
+
+        done.add_done_callback(warm)
+
+    def _warm_up(self) -> None:
+        """Right after the model loads: evaluate the prompt prefix every explanation
+        starts with (its system text), so a first request evaluates only its own code.
+        A background prefill: any request cancels it; off with ``prefill: "off"``."""
+        if self.settings.prefill == "off" or self.warm_up_messages is None:
+            return
+        try:
+            messages = self.warm_up_messages()
+        except Exception:  # a broken user template: the request will say so
+            log.debug("no warm-up prefix", exc_info=True)
+            return
+        if messages and self.worker.prefill(messages):
+            log.debug("warming up the shared prompt prefix")
 
     def _embedded_engine(self, settings: Settings, known: Callable[[], None]) -> Engine:
         """On the worker thread: resolve, verify and load the GGUF.

@@ -6,7 +6,7 @@ from pathlib import PurePath
 
 from qwen_lsp.actions.action import Action
 from qwen_lsp.actions.language import section_labels
-from qwen_lsp.actions.prompts import PromptStore
+from qwen_lsp.actions.prompts import PromptStore, placeholders
 from qwen_lsp.actions.span import Source, Span
 from qwen_lsp.syntax.context import Context
 
@@ -67,6 +67,15 @@ def explain_messages(prompts: PromptStore, source: Source, span: Span,
     if start.strip():
         messages.append({"role": "assistant", "content": start})
     return messages
+
+
+def explain_prefix(prompts: PromptStore, answer_language: str) -> Messages | None:
+    """The start every explanation prompt shares (its system message), to evaluate ahead
+    of any request; None when the template depends on the code."""
+    values = {"answer_language": answer_language} | section_labels(answer_language)
+    if placeholders(prompts.get("explain.system")) - set(values):
+        return None
+    return [{"role": "system", "content": prompts.render("explain.system", values)}]
 
 
 def answer_start(messages: Messages) -> str:
