@@ -37,6 +37,7 @@ WARMUP_BATCH = 900
 COLD_BATCH = 1000
 PREFILLED_BATCH = 2000
 LONG_WAIT_BATCH = 3000
+AUTOMATIC_BATCH = 4000
 
 
 @dataclass
@@ -50,6 +51,7 @@ class Explained:
     text_reports: int  # $/progress reports that carried model text
     cached: bool
     markdown: str
+    streamed: str = ""  # the text of the last $/progress report: what the user saw stream
 
 
 @dataclass
@@ -84,25 +86,37 @@ class BenchClient:
         self.log_path = log_path
         self.run = run
         self.progress: list[tuple[float, dict[str, Any]]] = []
-        self.version = 0
+        self.versions: dict[str, int] = {}
+        self.applied_edits: list[Any] = []  # workspace/applyEdit requests (all accepted)
         self._drain: asyncio.Task[None] | None = None
 
     @classmethod
     async def start(cls, workdir: Path, env: dict[str, str], threads: int,
-                    log_path: Path, run: ServerRun) -> tuple[BenchClient, float]:
+                    log_path: Path, run: ServerRun,
+                    cache_directory: Path | None = None) -> tuple[BenchClient, float]:
         started = time.perf_counter()
         client = await ClientServerConfig(server_command=SERVER, server_env=env).start()
         self = cls(client, started, log_path, run)
         self._capture_stderr()
         self._time_progress()
+        self._accept_edits()
+        results = cache_directory or workdir / "results"
         await client.initialize_session(types.InitializeParams(
             capabilities=client_capabilities("visual-studio-code"),
             root_uri=workdir.as_uri(),
             locale="en",
-            initialization_options={"cache": {"directory": str(workdir / "results")},
-                                    "threads": threads},
+            initialization_options={"cache": {"directory": str(results)}, "threads": threads},
         ))
         return self, time.perf_counter() - started
+
+    def _accept_edits(self) -> None:
+        """Answer workspace/applyEdit as an editor that applied the edit (rewrites wait
+        for that answer); the client's copy of the text is not changed."""
+
+        @self.client.feature(types.WORKSPACE_APPLY_EDIT)
+        def apply_edit(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
+            self.applied_edits.append(params.edit)
+            return types.ApplyWorkspaceEditResult(applied=True)
 
     def _capture_stderr(self) -> None:
         """The server's log goes to a file, not into the benchmark's output."""
@@ -143,6 +157,18 @@ class BenchClient:
         return await asyncio.wait_for(
             self.client.workspace_execute_command_async(params), REQUEST_TIMEOUT)
 
+    def send_command(self, command: str, argument: dict | None,
+                     msg_id: str) -> asyncio.Future[Any]:
+        """Send a command under our own request id (to cancel it later); its future."""
+        params = types.ExecuteCommandParams(
+            command=command, arguments=[argument] if argument is not None else [])
+        future = self.client.protocol.send_request(types.WORKSPACE_EXECUTE_COMMAND, params,
+                                                   msg_id=msg_id)
+        return asyncio.wrap_future(future)
+
+    def cancel(self, msg_id: str) -> None:
+        self.client.protocol.notify(types.CANCEL_REQUEST, types.CancelParams(id=msg_id))
+
     async def wait_ready(self) -> float:
         """Poll qwenLsp.status until the model is loaded; seconds since process start."""
         deadline = time.perf_counter() + READY_TIMEOUT
@@ -156,31 +182,50 @@ class BenchClient:
             await asyncio.sleep(0.05)
         raise RuntimeError(f"the model was not ready after {READY_TIMEOUT:.0f} s")
 
-    def open(self, uri: str, text: str) -> None:
-        self.version = 1
+    def open(self, uri: str, text: str, language_id: str = "python") -> None:
+        self.versions[uri] = 1
         self.client.text_document_did_open(types.DidOpenTextDocumentParams(
-            text_document=types.TextDocumentItem(uri=uri, language_id="python",
-                                                 version=self.version, text=text)))
+            text_document=types.TextDocumentItem(uri=uri, language_id=language_id,
+                                                 version=1, text=text)))
 
     def replace(self, uri: str, text: str) -> None:
-        self.version += 1
+        """A didChange with the whole new text (full sync: the server parses it afresh)."""
+        self.versions[uri] += 1
         self.client.text_document_did_change(types.DidChangeTextDocumentParams(
-            text_document=types.VersionedTextDocumentIdentifier(uri=uri, version=self.version),
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri,
+                                                                version=self.versions[uri]),
             content_changes=[types.TextDocumentContentChangeWholeDocument(text=text)]))
+
+    def type(self, uri: str, line: int, character: int, text: str) -> None:
+        """A didChange inserting ``text`` at (line, UTF-16 character): one keystroke."""
+        self.versions[uri] += 1
+        at = types.Position(line=line, character=character)
+        self.client.text_document_did_change(types.DidChangeTextDocumentParams(
+            text_document=types.VersionedTextDocumentIdentifier(uri=uri,
+                                                                version=self.versions[uri]),
+            content_changes=[types.TextDocumentContentChangePartial(
+                range=types.Range(start=at, end=at), text=text)]))
 
     @staticmethod
     def argument(uri: str, line: int, character: int) -> dict:
         position = {"line": line, "character": character}
         return {"textDocument": {"uri": uri}, "range": {"start": position, "end": position}}
 
-    async def code_action(self, uri: str, line: int, character: int) -> float:
+    async def code_action(self, uri: str, line: int, character: int,
+                          automatic: bool = False, started: float | None = None) -> float:
+        """Seconds until the actions arrive (from ``started`` if given, e.g. the keystroke
+        sent just before). ``automatic``: the trigger kind an editor sends on a cursor
+        move (the server may then prefill after the cursor rests); otherwise none, as
+        when the user opens the menu."""
         position = types.Position(line=line, character=character)
-        started = time.perf_counter()
+        trigger = types.CodeActionTriggerKind.Automatic if automatic else None
+        started = time.perf_counter() if started is None else started
         actions = await asyncio.wait_for(self.client.text_document_code_action_async(
             types.CodeActionParams(
                 text_document=types.TextDocumentIdentifier(uri=uri),
                 range=types.Range(start=position, end=position),
-                context=types.CodeActionContext(diagnostics=[]))), REQUEST_TIMEOUT)
+                context=types.CodeActionContext(diagnostics=[], trigger_kind=trigger))),
+            REQUEST_TIMEOUT)
         elapsed = time.perf_counter() - started
         titles = [getattr(a, "title", "") for a in actions or []]
         if "Ask AI to explain" not in titles:
@@ -197,10 +242,14 @@ class BenchClient:
         texts = [t for t, v in events if v.get("kind") == "report"
                  and v.get("message") and v["message"] not in NOT_MODEL_TEXT
                  and not LABEL_ONLY.fullmatch(v["message"])]
+        reports = [v["message"] for _t, v in events
+                   if v.get("kind") == "report" and v.get("message")
+                   and v["message"] not in NOT_MODEL_TEXT]
         return Explained(scenario=scenario, batch=batch,
                          first_token=texts[0] - started if texts else None,
                          total=total, text_reports=len(texts), cached=bool(result["cached"]),
-                         markdown=str(result["markdown"]))
+                         markdown=str(result["markdown"]),
+                         streamed=reports[-1] if reports else "")
 
     def logged_load_seconds(self) -> float | None:
         for message in self.client.log_messages:
@@ -292,10 +341,19 @@ async def run_server_bench(workdir: Path, env: dict[str, str], repeat: int, thre
             await asyncio.sleep(menu_wait)  # a person reading the menu
             pre = await bench.explain("prefilled", pre_batch, uri, line, character)
             await asyncio.sleep(SETTLE)
-            run.explains += [cold, hit, pre]
+            # the user's flow in VS Code: the cursor rests on the function (an automatic
+            # code action, as sent on cursor moves), then the command
+            bench.replace(uri, ledger_source(AUTOMATIC_BATCH + i))
+            run.code_action.append(await bench.code_action(uri, line, character,
+                                                           automatic=True))
+            await asyncio.sleep(menu_wait)
+            auto = await bench.explain("automatic", AUTOMATIC_BATCH + i, uri, line, character)
+            await asyncio.sleep(SETTLE)
+            run.explains += [cold, hit, pre, auto]
             progress(f"rep {i + 1}/{repeat}: cold {_fmt(cold.first_token)}/{cold.total:.2f} s, "
                      f"hit {hit.total * 1000:.0f} ms, prefilled "
-                     f"{_fmt(pre.first_token)}/{pre.total:.2f} s (first token/total)")
+                     f"{_fmt(pre.first_token)}/{pre.total:.2f} s, after an automatic code "
+                     f"action {_fmt(auto.first_token)}/{auto.total:.2f} s (first token/total)")
 
             if long_menu_wait > 0:
                 bench.replace(uri, ledger_source(LONG_WAIT_BATCH + i))
