@@ -20,6 +20,10 @@ class GenParams:
     max_tokens: int = DEFAULT_MAX_TOKENS
     temperature: float = 0.0  # 0 = greedy: repeatable, cacheable
     stop: tuple[str, ...] = ()
+    # A rewrite whose answer mostly copies the prompt: with temperature 0 the llama.cpp
+    # engine may draft tokens from the prompt and verify them in one batch (the same
+    # text, sooner). Other engines ignore it; it does not change the answer.
+    draft_from_prompt: bool = False
 
 
 class Cancelled(Exception):

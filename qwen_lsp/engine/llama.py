@@ -24,6 +24,7 @@ import llama_cpp
 
 from qwen_lsp.engine.base import Cancelled, EngineError, GenParams, Message
 from qwen_lsp.engine.model import ModelError
+from qwen_lsp.engine.speculative import DraftStats, speculative_tokens
 
 log = logging.getLogger(__name__)
 
@@ -143,7 +144,9 @@ class LlamaEngine:
         started = time.perf_counter()
         first = 0.0
         produced = 0
-        with self._decoding(cancel), closing(self._tokens(tokens, params)) as sampled:
+        drafts = DraftStats() if self._drafts(params) else None
+        with self._decoding(cancel), \
+                closing(self._tokens(tokens, params, drafts, messages)) as sampled:
             for token in sampled:
                 if produced == 0:
                     first = time.perf_counter() - started
@@ -157,7 +160,7 @@ class LlamaEngine:
                 if produced >= params.max_tokens:
                     break
         text = stream.finish(decoder.decode(b"", final=True))
-        self._record(len(tokens), produced, started, first)
+        self._record(len(tokens), produced, started, first, drafts)
         return text
 
     def prefill(self, messages: list[Message], cancel: threading.Event) -> None:
@@ -171,9 +174,24 @@ class LlamaEngine:
         with self._decoding(cancel), closing(self._tokens(tokens, GenParams())) as sampled:
             next(sampled, None)  # the prompt is evaluated once the first token is sampled
 
-    def _tokens(self, tokens: list[int], params: GenParams) -> Generator[int, Any, None]:
+    @staticmethod
+    def _drafts(params: GenParams) -> bool:
+        """Draft from the prompt: asked for, and greedy (the same text as plain decoding)."""
+        return params.draft_from_prompt and params.temperature == 0
+
+    def _tokens(self, tokens: list[int], params: GenParams, drafts: DraftStats | None = None,
+                messages: list[Message] | None = None) -> Generator[int, Any, None]:
         # Llama.generate reuses the KV cache for the longest common prefix with the
-        # previous call (reset=True only resets when nothing matches).
+        # previous call (reset=True only resets when nothing matches); so does the
+        # speculative path, which evaluates the prompt through it and drafts from
+        # the messages' text.
+        if drafts is not None and messages:
+            source = "\n".join(m["content"] for m in messages)
+            answer_start = messages[-1]["content"] if messages[-1]["role"] == "assistant" \
+                else ""
+            return speculative_tokens(self._llama, tokens, source, params.max_tokens, drafts,
+                                      self.token_bytes, top_k=TOP_K, top_p=TOP_P,
+                                      written=answer_start)
         return self._llama.generate(
             tokens,
             temp=params.temperature,
@@ -219,16 +237,20 @@ class LlamaEngine:
                 return buffer.raw[:n]
             size = -n
 
-    def _record(self, n_prompt: int, produced: int, started: float, first: float) -> None:
+    def _record(self, n_prompt: int, produced: int, started: float, first: float,
+                drafts: DraftStats | None = None) -> None:
         total = time.perf_counter() - started
         decode = total - first
-        self.last_stats = {
+        stats: dict[str, float | int] = {
             "prompt_tokens": n_prompt,
             "output_tokens": produced,
             "first_token_seconds": round(first, 3),
             "total_seconds": round(total, 3),
             "tokens_per_second": round((produced - 1) / decode, 1) if produced > 1 else 0.0,
         }
+        if drafts is not None:  # draft tokens verified, accepted, and the batches it took
+            stats |= drafts.as_dict()
+        self.last_stats = stats
         log.debug("generation: %s", self.last_stats)
 
     def close(self) -> None:
