@@ -24,7 +24,7 @@ import llama_cpp
 
 from qwen_lsp.engine.base import Cancelled, EngineError, GenParams, Message
 from qwen_lsp.engine.model import ModelError
-from qwen_lsp.engine.speculative import DraftStats, speculative_tokens
+from qwen_lsp.engine.speculative import DraftStats, draft_source, speculative_tokens
 
 log = logging.getLogger(__name__)
 
@@ -184,9 +184,9 @@ class LlamaEngine:
         # Llama.generate reuses the KV cache for the longest common prefix with the
         # previous call (reset=True only resets when nothing matches); so does the
         # speculative path, which evaluates the prompt through it and drafts from
-        # the messages' text.
+        # the messages' code blocks.
         if drafts is not None and messages:
-            source = "\n".join(m["content"] for m in messages)
+            source = draft_source([m["content"] for m in messages])
             answer_start = messages[-1]["content"] if messages[-1]["role"] == "assistant" \
                 else ""
             return speculative_tokens(self._llama, tokens, source, params.max_tokens, drafts,

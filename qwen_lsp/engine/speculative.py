@@ -2,8 +2,8 @@
 
 A rewrite's answer mostly copies its input, often re-indented (a body moved into a
 ``try`` block, a ``.then()`` callback turned into statements). So after each
-verified step, the end of the answer so far is looked up in the prompt's text with
-every line's indentation ignored; where it occurs, the text that followed it there,
+verified step, the end of the answer so far is looked up in the prompt's code
+blocks with every line's indentation ignored; where it occurs, the text that followed it there,
 re-indented by the same shift, is tokenized into the *draft*. The model evaluates
 the pending token and the draft in one llama.cpp batch, with logits computed only
 for those few positions (never for the prompt), and keeps the longest draft prefix
@@ -33,6 +33,15 @@ import numpy as np
 MIN_MATCH_CHARS = 12  # the answer's last characters (indentation aside) found in the prompt
 SPAN_CHARS = 200  # prompt text tokenized for one draft (more than the longest draft needs)
 _BLANKS = re.compile(r"[ \t]*")
+_FENCED = re.compile(r"^```[^\n]*\n.*?^```", re.MULTILINE | re.DOTALL)
+
+
+def draft_source(texts: list[str]) -> str:
+    """What drafts are copied from: the fenced code blocks of ``texts`` (fences
+    included), else all of them. A rewrite's answer is code; copying the prose of
+    the instructions ("that gives the same results ...") only wastes batches."""
+    blocks = [m.group(0) for text in texts for m in _FENCED.finditer(text)]
+    return "\n".join(blocks) if blocks else "\n".join(texts)
 
 
 def _unindented(text: str) -> tuple[str, list[int]]:

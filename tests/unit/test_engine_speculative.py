@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from qwen_lsp.engine.speculative import DraftLength, DraftStats, TextLookup
+from qwen_lsp.engine.speculative import DraftLength, DraftStats, TextLookup, draft_source
 
 PROJECT = Path(__file__).resolve().parents[2]
 
@@ -118,6 +118,14 @@ def test_the_longest_match_wins_over_a_later_shorter_one() -> None:
 def test_drafts_end_with_the_code_block() -> None:
     source = "Code:\n```python\nx = compute(1)\n```\nRewrite the code above."
     assert text_of(lookup(source, "```python\nx = compute(").draft(50)) == "1)\n```"
+
+
+def test_drafts_come_from_the_code_blocks_of_the_messages() -> None:
+    texts = ["You reply with code.",
+             "Code to refactor:\n```python\ndef f():\n    return 1\n```\nRefactor `f` above.",
+             "```\nx = 2\n```"]
+    assert draft_source(texts) == "```python\ndef f():\n    return 1\n```\n```\nx = 2\n```"
+    assert draft_source(["no code at all"]) == "no code at all"
 
 
 def test_draft_length_doubles_on_full_acceptance_and_falls_back_on_a_miss() -> None:
