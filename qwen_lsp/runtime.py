@@ -22,7 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from qwen_lsp import paths
+from qwen_lsp import __version__, paths
 from qwen_lsp.actions.errors import ActionError
 from qwen_lsp.actions.prompts import PromptStore
 from qwen_lsp.actions.runner import Assistant
@@ -225,6 +225,7 @@ class Runtime:
         cache = self.cache.info() if self.cache is not None else {
             "entries": 0, "bytes": 0, "path": None, "enabled": False}
         return {
+            "version": __version__,
             "model": {"backend": self.model.get("backend"), "name": self.model.get("name"),
                       "baseUrl": self.model.get("baseUrl"), "path": self.model.get("path"),
                       "sha256": self.model.get("sha256"), "state": self.model_state,

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+import qwen_lsp
 from qwen_lsp import runtime as runtime_module
 from qwen_lsp.actions.errors import ActionError
 from qwen_lsp.engine.base import EngineError
@@ -141,6 +142,7 @@ async def test_the_openai_backend_never_resolves_the_embedded_model(monkeypatch)
         assert await _answer(runtime) == "remote answer from coder-7b"
         assert fakes.embedded == []
         model = runtime.status()["model"]
+        assert runtime.status()["version"] == qwen_lsp.__version__  # which server answers
         assert model["backend"] == "openai" and model["name"] == "coder-7b"
         assert model["baseUrl"] == "http://gpu-box:8000/v1" and model["state"] == "ready"
         assert model["path"] is None and model["sha256"] is None
