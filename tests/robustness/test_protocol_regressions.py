@@ -4,8 +4,6 @@ in one log line, and pygls' didChange no longer raises for a document that is no
 
 from __future__ import annotations
 
-import asyncio
-import json
 import logging
 from pathlib import Path
 
@@ -13,44 +11,11 @@ import pytest
 
 from qwen_lsp.app import create_server
 from qwen_lsp.server import QwenServer
-
-
-class Wire:
-    def __init__(self) -> None:
-        self.messages: list[dict] = []
-
-    def write(self, data: bytes) -> None:
-        header, _, body = data.partition(b"\r\n\r\n")
-        assert header.startswith(b"Content-Length:"), data[:80]
-        self.messages.append(json.loads(body))
-
-    def close(self) -> None:
-        pass
-
-    def responses(self) -> list[dict]:
-        return [m for m in self.messages if "method" not in m]
+from tests.unit.inproc import Wire, feed, feed_raw, server_on_wire, settle
 
 
 def _server() -> tuple[QwenServer, Wire]:
-    server = create_server()
-    wire = Wire()
-    server.protocol.set_writer(wire)
-    return server, wire
-
-
-def feed_raw(server: QwenServer, body: str) -> None:
-    """What pygls' reader loop does with one frame's body."""
-    message = json.loads(body, object_hook=server.protocol.structure_message)
-    server.protocol.handle_message(message)
-
-
-def feed(server: QwenServer, message: dict) -> None:
-    feed_raw(server, json.dumps({"jsonrpc": "2.0", **message}))
-
-
-async def settle() -> None:
-    for _ in range(20):
-        await asyncio.sleep(0)
+    return server_on_wire()
 
 
 def _initialize(server: QwenServer, tmp_path: Path) -> None:

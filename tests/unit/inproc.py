@@ -32,6 +32,9 @@ class Wire:
     def requests(self, method: str) -> list[dict]:
         return [m for m in self.messages if m.get("method") == method]
 
+    def responses(self) -> list[dict]:
+        return [m for m in self.messages if "method" not in m]
+
 
 def server_on_wire() -> tuple[QwenServer, Wire]:
     server = create_server()
@@ -40,9 +43,13 @@ def server_on_wire() -> tuple[QwenServer, Wire]:
     return server, wire
 
 
-def feed(server: QwenServer, message: dict) -> None:
-    body = json.dumps({"jsonrpc": "2.0", **message})
+def feed_raw(server: QwenServer, body: str) -> None:
+    """What pygls' reader loop does with one frame's body."""
     server.protocol.handle_message(json.loads(body, object_hook=server.protocol.structure_message))
+
+
+def feed(server: QwenServer, message: dict) -> None:
+    feed_raw(server, json.dumps({"jsonrpc": "2.0", **message}))
 
 
 async def settle() -> None:
