@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import types as pytypes
 from pathlib import Path
 
 import psutil
@@ -111,3 +112,43 @@ async def code_actions_raw(client: LanguageClient, uri: str, start: tuple[int, i
                                           msg_id=msg_id)
     client.protocol._result_types[msg_id] = None  # keep the result as raw JSON
     return await asyncio.wrap_future(future) or []
+
+
+# A function with its own tests, refactored by both backends' e2e tests.
+WORDS_FIXTURE = '''\
+"""Word statistics."""
+
+
+def count_words(text, ignore=()):
+    """Count how often each word occurs, case-insensitively."""
+    counts = {}
+    for word in text.split():
+        word = word.strip(".,;:!?").lower()
+        if word == "" or word in ignore:
+            continue
+        if word in counts:
+            counts[word] = counts[word] + 1
+        else:
+            counts[word] = 1
+    return counts
+
+
+def most_common(text):
+    counts = count_words(text)
+    return max(counts, key=counts.get) if counts else None
+'''
+
+
+def check_count_words(module: pytypes.ModuleType) -> None:
+    """count_words' own tests."""
+    assert module.count_words("") == {}
+    assert module.count_words("A a b. B! c", ignore=("c",)) == {"a": 2, "b": 2}
+    assert module.count_words("Hi, hi; HI? ...") == {"hi": 3}
+    assert module.most_common("x y y") == "y"
+
+
+def load_module(code: str) -> pytypes.ModuleType:
+    """The code run as a fresh module."""
+    module = pytypes.ModuleType("rewritten")
+    exec(compile(code, "rewritten.py", "exec"), module.__dict__)
+    return module

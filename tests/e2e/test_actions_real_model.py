@@ -8,14 +8,22 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import types as pytypes
 from pathlib import Path
 
 import pytest
 from pygls.exceptions import JsonRpcException
 
 from tests.e2e.conftest import start, stop
-from tests.e2e.helpers import apply_text_edits, argument, edits_of, execute, open_document
+from tests.e2e.helpers import (
+    WORDS_FIXTURE,
+    apply_text_edits,
+    argument,
+    check_count_words,
+    edits_of,
+    execute,
+    load_module,
+    open_document,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.model]
 
@@ -41,12 +49,6 @@ async def basket_total(skus):
 def price_list(skus):
     return [fetch_price(sku) for sku in skus]
 '''
-
-
-def _load(code: str) -> pytypes.ModuleType:
-    module = pytypes.ModuleType("rewritten")
-    exec(compile(code, "rewritten.py", "exec"), module.__dict__)
-    return module
 
 
 async def test_explain_streams_progress_and_is_cached_across_restarts(tmp_path, env):
@@ -122,42 +124,10 @@ async def test_explain_reports_on_the_clients_own_progress_token(tmp_path, env):
         await stop(client)
 
 
-WORDS_FIXTURE = '''\
-"""Word statistics."""
-
-
-def count_words(text, ignore=()):
-    """Count how often each word occurs, case-insensitively."""
-    counts = {}
-    for word in text.split():
-        word = word.strip(".,;:!?").lower()
-        if word == "" or word in ignore:
-            continue
-        if word in counts:
-            counts[word] = counts[word] + 1
-        else:
-            counts[word] = 1
-    return counts
-
-
-def most_common(text):
-    counts = count_words(text)
-    return max(counts, key=counts.get) if counts else None
-'''
-
-
-def _check_count_words(module: pytypes.ModuleType) -> None:
-    """count_words' own tests."""
-    assert module.count_words("") == {}
-    assert module.count_words("A a b. B! c", ignore=("c",)) == {"a": 2, "b": 2}
-    assert module.count_words("Hi, hi; HI? ...") == {"hi": 3}
-    assert module.most_common("x y y") == "y"
-
-
 async def test_refactor_is_applied_and_the_function_still_passes_its_tests(tmp_path, env):
     path = tmp_path / "words.py"
     path.write_text(WORDS_FIXTURE)
-    _check_count_words(_load(WORDS_FIXTURE))
+    check_count_words(load_module(WORDS_FIXTURE))
     client = await start(tmp_path, env)
     try:
         uri = open_document(client, path, "python")
@@ -177,7 +147,7 @@ async def test_refactor_is_applied_and_the_function_still_passes_its_tests(tmp_p
     assert new_code != WORDS_FIXTURE
     # the edit is minimal: the other function is untouched
     assert new_code.endswith(WORDS_FIXTURE[WORDS_FIXTURE.index("def most_common"):])
-    _check_count_words(_load(new_code))
+    check_count_words(load_module(new_code))
 
 
 TOTAL_FIXTURE = '''\
@@ -235,7 +205,7 @@ async def test_convert_to_async_awaits_async_callers_and_lists_sync_ones(tmp_pat
     assert "async def fetch_price" in new_code
     assert "total += await fetch_price(sku)" in new_code
     assert "return [fetch_price(sku) for sku in skus]" in new_code
-    module = _load(new_code)
+    module = load_module(new_code)
     assert asyncio.iscoroutinefunction(module.fetch_price)
     assert await module.fetch_price("pear") == 0.75
     assert await module.basket_total(["apple", "pear", "fig"]) == 2.25

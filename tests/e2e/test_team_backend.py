@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import shutil
 import time
-import types as pytypes
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,11 +21,14 @@ from pygls.exceptions import JsonRpcException
 
 from tests.e2e.conftest import stop
 from tests.e2e.helpers import (
+    WORDS_FIXTURE,
     apply_text_edits,
     argument,
+    check_count_words,
     cpu_percent_over,
     edits_of,
     execute,
+    load_module,
     open_document,
     server_process,
 )
@@ -38,43 +40,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.model]
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 KEY = "team-secret-7f3a91"
 KEY_ENV = "TEAM_QWEN_KEY"
-
-WORDS = '''\
-"""Word statistics."""
-
-
-def count_words(text, ignore=()):
-    """Count how often each word occurs, case-insensitively."""
-    counts = {}
-    for word in text.split():
-        word = word.strip(".,;:!?").lower()
-        if word == "" or word in ignore:
-            continue
-        if word in counts:
-            counts[word] = counts[word] + 1
-        else:
-            counts[word] = 1
-    return counts
-
-
-def most_common(text):
-    counts = count_words(text)
-    return max(counts, key=counts.get) if counts else None
-'''
-
-
-def _check_count_words(module: pytypes.ModuleType) -> None:
-    assert module.count_words("") == {}
-    assert module.count_words("A a b. B! c", ignore=("c",)) == {"a": 2, "b": 2}
-    assert module.count_words("Hi, hi; HI? ...") == {"hi": 3}
-    assert module.most_common("x y y") == "y"
-
-
-def _load(code: str) -> pytypes.ModuleType:
-    module = pytypes.ModuleType("rewritten")
-    exec(compile(code, "rewritten.py", "exec"), module.__dict__)
-    return module
-
 
 @pytest.fixture(scope="module")
 def model_server(model_path: str, tmp_path_factory: pytest.TempPathFactory
@@ -184,7 +149,7 @@ async def test_explain_streams_from_the_team_server_is_cached_and_talks_only_to_
 async def test_a_refactor_from_the_team_server_is_applied_and_still_passes_its_tests(
         tmp_path, team_env, model_server):
     path = tmp_path / "words.py"
-    path.write_text(WORDS)
+    path.write_text(WORDS_FIXTURE)
     client = await start_audited(tmp_path, team_env, tmp_path / "net.jsonl",
                                  **team_options(model_server, cache={"enabled": False}))
     try:
@@ -193,12 +158,12 @@ async def test_a_refactor_from_the_team_server_is_applied_and_still_passes_its_t
         assert result["applied"] is True, result["notes"]
         edits = edits_of(result, uri)
         assert edits, "the refactor changed nothing"
-        new_code = apply_text_edits(WORDS, edits)
+        new_code = apply_text_edits(WORDS_FIXTURE, edits)
     finally:
         await stop(client)
-    assert new_code != WORDS
-    assert new_code.endswith(WORDS[WORDS.index("def most_common"):])
-    _check_count_words(_load(new_code))
+    assert new_code != WORDS_FIXTURE
+    assert new_code.endswith(WORDS_FIXTURE[WORDS_FIXTURE.index("def most_common"):])
+    check_count_words(load_module(new_code))
 
 
 async def test_cancel_mid_stream_frees_the_model_server_and_the_next_request_is_answered(
