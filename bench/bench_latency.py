@@ -19,8 +19,8 @@ One server process (A, its own result cache) answers, in this order:
    functions: total time, streamed text, whether an edit was applied.
 
 Then a second server (B, its own cache) is started beside A, loads the model and
-explains once (so its weights are read through its mapping), and the PSS
-(`memory_full_info().pss`) of both is taken: how much memory the second one adds.
+explains once (so its weights are read through its mapping), and the PSS and USS
+(`memory_full_info()`) of both are taken: B's private memory is what it adds.
 """
 
 from __future__ import annotations
@@ -221,9 +221,15 @@ class LatencyRun:
     server_cpu_seconds: float = 0.0
 
     @property
-    def pss_added(self) -> int:
-        """What starting B added to the machine's memory: PSS(A beside B) + PSS(B) − PSS(A)."""
-        return self.pss_first_beside + self.pss_second - self.pss_first_alone
+    def memory_added(self) -> int:
+        """What starting B added to the machine's memory: its private pages (USS).
+
+        The sum of PSS over all processes is the memory in use; pages B shares with A
+        (the mapped model) only move PSS from A to B. PSS(A) + PSS(B) − PSS(A alone)
+        would be the same, were no other process mapping the model file: another
+        program's server of the same GGUF gives up PSS to B too, so that sum says less.
+        """
+        return self.uss_second
 
 
 # -- helpers -------------------------------------------------------------------------------
@@ -613,10 +619,10 @@ async def run_latency_bench(workdir: Path, env: dict[str, str], repeat: int, thr
             lat.log_errors += second.log_errors()
         finally:
             await second.stop()
-        progress(f"second server: PSS {lat.pss_second / 2**20:.0f} MiB (private "
-                 f"{lat.uss_second / 2**20:.0f} MiB); the first's PSS "
-                 f"{lat.pss_first_alone / 2**20:.0f} → {lat.pss_first_beside / 2**20:.0f} MiB; "
-                 f"added {lat.pss_added / 2**20:.0f} MiB")
+        progress(f"second server: PSS {lat.pss_second / 2**20:.0f} MiB, private (USS) "
+                 f"{lat.uss_second / 2**20:.0f} MiB, RssAnon {lat.rss_anon_second / 2**20:.0f}"
+                 f" / RssFile {lat.rss_file_second / 2**20:.0f} MiB; the first's PSS "
+                 f"{lat.pss_first_alone / 2**20:.0f} → {lat.pss_first_beside / 2**20:.0f} MiB")
         lat.log_errors += bench.log_errors()
     finally:
         await bench.stop()

@@ -314,7 +314,7 @@ def latency_results(lat: LatencyRun | None, ref: ReferenceRun | None) -> list[Ro
                 if lat.second_ready else [], "s"),
             Row("**11** second server: PSS (after one explain)", [lat.pss_second]
                 if lat.pss_second else [], "MiB"),
-            Row("**11** second server: USS (its private memory)", [lat.uss_second]
+            Row("**11** second server: USS (its private memory: what it adds)", [lat.uss_second]
                 if lat.uss_second else [], "MiB"),
             Row("**11** second server: RSS", [lat.rss_second] if lat.rss_second else [], "MiB"),
             Row("**11** … of it anonymous (`RssAnon`: heap, KV cache, weights copied out of "
@@ -323,8 +323,6 @@ def latency_results(lat: LatencyRun | None, ref: ReferenceRun | None) -> list[Ro
                 [lat.rss_file_second] if lat.rss_second else [], "MiB"),
             Row("**11** first server: PSS with the second beside it", [lat.pss_first_beside]
                 if lat.pss_first_beside else [], "MiB"),
-            Row("**11** memory the second server adds (sum of PSS, after − before)",
-                [lat.pss_added] if lat.pss_second else [], "MiB"),
         ]
     if ref is not None and ref.error is None:
         rows += [
