@@ -134,9 +134,12 @@ def test_draft_length_doubles_on_full_acceptance_and_falls_back_on_a_miss() -> N
     length.update(7, 7)
     assert length.value == 15
     length.update(15, 15)
-    length.update(31, 31)
     assert length.value == 31
-    length.update(31, 30)
+    length.update(31, 31)
+    assert length.value == 47
+    length.update(47, 47)
+    assert length.value == 47
+    length.update(47, 30)
     assert length.value == 7
     length.update(0, 0)  # nothing drafted: unchanged
     assert length.value == 7
