@@ -3,8 +3,8 @@
 A rewrite's answer mostly copies its input, often re-indented (a body moved into a
 ``try`` block, a ``.then()`` callback turned into statements). So after each
 verified step, the end of the answer so far is looked up in the prompt's code
-blocks with every line's indentation ignored; where it occurs, the text that followed it there,
-re-indented by the same shift, is tokenized into the *draft*. The model evaluates
+blocks with every line's indentation ignored; where it occurs, the text that
+followed it there, re-indented by the same shift, is tokenized into the *draft*. The model evaluates
 the pending token and the draft in one llama.cpp batch, with logits computed only
 for those few positions (never for the prompt), and keeps the longest draft prefix
 that greedy decoding would have produced itself, plus the token it chose at the
@@ -210,8 +210,8 @@ def speculative_tokens(llama: Any, prompt: list[int], source: str, max_new: int,
 
     ``llama`` is a ``llama_cpp.Llama`` (0.3.36) built with ``logits_all=False``;
     ``source`` the text drafts are copied from; ``written`` the start of the answer
-    that the prompt already holds (a last assistant message). The prompt is evaluated by
-    ``Llama.generate`` itself, so the KV cache prefix shared with the previous
+    that the prompt already holds (a last assistant message). The prompt is
+    evaluated by ``Llama.generate`` itself, so the KV cache prefix shared with the previous
     request is reused as usual, and the first token is its greedy sample. At most
     ``max_new`` tokens are yielded. When the consumer stops early, the KV cache and
     ``input_ids[:n_tokens]`` hold the prompt and verified tokens only; after a
