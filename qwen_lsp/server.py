@@ -16,8 +16,7 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
 from qwen_lsp import __version__
-from qwen_lsp.actions.language import answer_language
-from qwen_lsp.actions.messages import explain_prefix
+from qwen_lsp.actions.messages import shared_prefix
 from qwen_lsp.documents import OpenDocument
 from qwen_lsp.engine.base import Engine
 from qwen_lsp.protocol import QwenProtocol
@@ -59,12 +58,7 @@ class QwenServer(LanguageServer):
                                     f"qwen-lsp: {message}", types.MessageType.Warning))
         self._runtime.on_model_error = lambda message: self.notify_user(
             f"qwen-lsp: the model is not available: {message}")
-        self._runtime.warm_up_messages = self._explain_prefix
-
-    def _explain_prefix(self) -> list[dict[str, str]] | None:
-        runtime = self.runtime
-        language = answer_language(runtime.settings.explanation_language, self.client_locale)
-        return explain_prefix(runtime.prompts, language)
+        self._runtime.warm_up_messages = lambda: shared_prefix(self.runtime.prompts)
 
     @property
     def settings(self) -> Settings:

@@ -58,7 +58,7 @@ def explain_messages(prompts: PromptStore, source: Source, span: Span,
     values = _values(source, span) | {"answer_language": answer_language} \
         | section_labels(answer_language)
     messages = [
-        {"role": "system", "content": prompts.render("explain.system", values)},
+        {"role": "system", "content": prompts.render("system", values)},
         {"role": "user", "content": prompts.render("explain.user", values)},
     ]
     # The answer's first words, written for the model: a small model keeps the
@@ -69,13 +69,13 @@ def explain_messages(prompts: PromptStore, source: Source, span: Span,
     return messages
 
 
-def explain_prefix(prompts: PromptStore, answer_language: str) -> Messages | None:
-    """The start every explanation prompt shares (its system message), to evaluate ahead
-    of any request; None when the template depends on the code."""
-    values = {"answer_language": answer_language} | section_labels(answer_language)
-    if placeholders(prompts.get("explain.system")) - set(values):
+def shared_prefix(prompts: PromptStore) -> Messages | None:
+    """The start every action's prompt shares, to evaluate ahead of any request: the
+    system message (one for all actions; each action's request comes after the code).
+    None when a user's template makes it depend on the code."""
+    if placeholders(prompts.get("system")):
         return None
-    return [{"role": "system", "content": prompts.render("explain.system", values)}]
+    return [{"role": "system", "content": prompts.render("system", {})}]
 
 
 def answer_start(messages: Messages) -> str:
@@ -98,7 +98,7 @@ def rewrite_messages(prompts: PromptStore, action: Action, source: Source, span:
             else "javascript"
         values["rules"] = prompts.get(f"async.rules.{family}")
     return [
-        {"role": "system", "content": prompts.render(f"{action.id}.system", values)},
+        {"role": "system", "content": prompts.render("system", values)},
         {"role": "user", "content": prompts.render(f"{action.id}.user", values)},
     ]
 

@@ -7,6 +7,7 @@ same path. Nothing here knows about LSP.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import re
@@ -219,6 +220,9 @@ class Assistant:
             log.info("cached %s result no longer fits the document: %s", action.id,
                      checked.problems)
 
+        # a rewrite mostly copies its input: the engine may draft tokens from the prompt's
+        # code (the same text as plain greedy decoding, in fewer model steps)
+        params = dataclasses.replace(params, draft_from_prompt=True)
         answer = await self.worker.run(key, messages, params, on_text)
         checked, code = await asyncio.to_thread(self._check_answer, action, source, span,
                                                 answer, strict)

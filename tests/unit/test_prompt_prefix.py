@@ -1,5 +1,5 @@
-"""The prompt layout that lets every explanation reuse the model's evaluated prefix, and
-the warm-up that evaluates that prefix right after the model loads (FakeEngine: a fake
+"""The prompt layout that lets requests reuse the model's evaluated prefix, and the
+warm-up that evaluates the shared part right after the model loads (FakeEngine: a fake
 model that records prefills)."""
 
 from __future__ import annotations
@@ -7,7 +7,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from qwen_lsp.actions.messages import explain_messages, explain_prefix
+from qwen_lsp.actions.action import Action
+from qwen_lsp.actions.messages import explain_messages, rewrite_messages, shared_prefix
 from qwen_lsp.actions.prompts import PromptStore
 from qwen_lsp.actions.span import resolve_span
 from qwen_lsp.documents import OpenDocument
@@ -29,40 +30,56 @@ class Shelf:
 '''
 
 
-def _explain(name: str, language: str = "English", prompts: PromptStore | None = None):
+def _target(name: str):
     doc = OpenDocument.open("file:///x/shapes.py", "/x/shapes.py", "python", 1, CODE, 5_000_000)
     source = doc.source(snapshot=True)
     offset = CODE.index(f"{name}(") + 1
-    span = resolve_span(source, offset, offset, max_lines=400, need_syntax=True)
-    return explain_messages(prompts or PromptStore(), source, span, language)
+    return source, resolve_span(source, offset, offset, max_lines=400, need_syntax=True)
 
 
-def test_everything_that_does_not_depend_on_the_code_comes_first():
-    a, b = _explain("area"), _explain("count")
-    assert a[0] == b[0] and a[0]["role"] == "system"  # the same system text for all code
-    assert explain_prefix(PromptStore(), "English") == [a[0]]
-    # the form of the answer is in that shared part, not after each piece of code
-    assert "**Returns:**" in a[0]["content"] and "**Returns:**" not in a[1]["content"]
-    # what is left after the code is short
-    tail = a[1]["content"].split("```")[-1]
-    assert "area" in tail and len(tail) < 160, tail
+def _explain(name: str, language: str = "English"):
+    return explain_messages(PromptStore(), *_target(name), language)
 
 
-def test_the_prefix_follows_the_answer_language():
-    zh = explain_prefix(PromptStore(), "Chinese (简体中文)")
-    assert zh is not None and zh != explain_prefix(PromptStore(), "English")
-    assert zh == [_explain("area", "Chinese (简体中文)")[0]]
+def _rewrite(action: Action, name: str):
+    return rewrite_messages(PromptStore(), action, *_target(name))
 
 
-def test_a_system_template_that_depends_on_the_code_has_no_prefix(tmp_path: Path):
-    (tmp_path / "explain.system.txt").write_text("Explain {name} in {answer_language}.")
-    assert explain_prefix(PromptStore(str(tmp_path)), "English") is None
+def _common(a: str, b: str) -> int:
+    n = 0
+    while n < min(len(a), len(b)) and a[n] == b[n]:
+        n += 1
+    return n
 
 
-async def _loaded(settings: Settings, gguf: Path) -> tuple[Runtime, FakeEngine]:
+def test_every_request_starts_with_the_same_system_message():
+    prompts = [_explain("area"), _explain("count", "Chinese (简体中文)"),
+               _rewrite(Action.REFACTOR, "area"), _rewrite(Action.CONVERT_TO_ASYNC, "count")]
+    assert all(p[0] == prompts[0][0] and p[0]["role"] == "system" for p in prompts)
+    assert shared_prefix(PromptStore()) == [prompts[0][0]]
+
+
+def test_the_code_comes_before_what_each_action_asks():
+    """An explain prompt evaluated while the cursor rested also serves a refactor or an
+    async conversion of the same function up to the end of its code."""
+    explain = _explain("area")[1]["content"]
+    code_end = explain.index("    return math.pi * radius ** 2\n```\n") + len(
+        "    return math.pi * radius ** 2\n```\n")
+    for action in (Action.REFACTOR, Action.CONVERT_TO_ASYNC):
+        other = _rewrite(action, "area")[1]["content"]
+        assert _common(explain, other) >= code_end, (action, other[:200])
+    assert "**Returns:**" in explain[code_end:]  # the answer form is after the code
+
+
+def test_a_system_template_that_depends_on_the_code_has_no_shared_prefix(tmp_path: Path):
+    (tmp_path / "system.txt").write_text("You explain {name}.")
+    assert shared_prefix(PromptStore(str(tmp_path))) is None
+
+
+async def _loaded(settings: Settings) -> tuple[Runtime, FakeEngine]:
     engine = FakeEngine()
     runtime = Runtime(settings, engine_factory=lambda path, s: engine)
-    runtime.warm_up_messages = lambda: explain_prefix(runtime.prompts, "English")
+    runtime.warm_up_messages = lambda: shared_prefix(runtime.prompts)
     runtime.start_model()
     await runtime.worker.wait_ready()
     for _ in range(50):
@@ -72,21 +89,23 @@ async def _loaded(settings: Settings, gguf: Path) -> tuple[Runtime, FakeEngine]:
     return runtime, engine
 
 
+def _gguf(tmp_path: Path) -> str:
+    path = tmp_path / "model.gguf"
+    path.write_bytes(b"GGUF" + b"\0" * 60)
+    return str(path)
+
+
 async def test_the_shared_prefix_is_evaluated_once_the_model_is_loaded(tmp_path: Path):
-    gguf = tmp_path / "model.gguf"
-    gguf.write_bytes(b"GGUF" + b"\0" * 60)
-    runtime, engine = await _loaded(Settings(model_path=str(gguf)), gguf)
+    runtime, engine = await _loaded(Settings(model_path=_gguf(tmp_path)))
     try:
-        assert engine.prefills == [explain_prefix(runtime.prompts, "English")]
+        assert engine.prefills == [shared_prefix(runtime.prompts)]
         assert engine.calls == []  # evaluated only: nothing was generated
     finally:
         runtime.shutdown()
 
 
 async def test_no_warm_up_with_prefill_off(tmp_path: Path):
-    gguf = tmp_path / "model.gguf"
-    gguf.write_bytes(b"GGUF" + b"\0" * 60)
-    runtime, engine = await _loaded(Settings(model_path=str(gguf), prefill="off"), gguf)
+    runtime, engine = await _loaded(Settings(model_path=_gguf(tmp_path), prefill="off"))
     try:
         assert engine.prefills == []
     finally:

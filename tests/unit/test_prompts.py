@@ -9,9 +9,9 @@ def test_fill_is_one_pass_plain_substitution():
 
 def test_every_shipped_template_exists_and_fills():
     store = PromptStore()
-    for name in ("explain.system", "explain.user", "refactor.system", "refactor.user",
-                 "async.system", "async.user", "async.rules.python", "async.rules.javascript",
-                 "repair.user"):
+    for name in ("system", "explain.user", "explain.answer", "refactor.user",
+                 "refactor.findings", "refactor.general", "async.user", "async.rules.python",
+                 "async.rules.javascript", "repair.user"):
         assert store.get(name).strip()
     assert "{code}" in store.get("explain.user")
 
