@@ -20,6 +20,7 @@ from qwen_lsp.actions.checks import Checked, check_candidate
 from qwen_lsp.actions.code import extract_code
 from qwen_lsp.actions.errors import ActionError
 from qwen_lsp.actions.improve import Finding, lint_python
+from qwen_lsp.actions.language import section_labels
 from qwen_lsp.actions.messages import (
     Messages,
     answer_start,
@@ -92,13 +93,39 @@ class Assistant:
         start = answer_start(messages)
         if start:
             on_text(start)
-        answer = await self.worker.run(key, messages, params, on_text)
+        answer = await self._in_form(key, messages, _form_labels(messages, language), params,
+                                     on_text)
         markdown = _clean_markdown(start + answer)
         if not markdown:
             raise ActionError("the model returned an empty explanation; try again, or select "
                               "less code")
         self._store(key, {"markdown": markdown}, params)
         return ExplainOutcome(markdown=markdown, cached=False)
+
+    async def _in_form(self, key: str, messages: Messages, labels: list[str],
+                       params: GenParams, on_text: OnText) -> str:
+        """The answer, one part of the requested form at a time: the model writes what
+        follows each bold label, up to the next one (or its share of the tokens), and
+        the server writes the labels it skipped. A small model otherwise often stops
+        after one paragraph. Without labels in the prompt, one plain generation."""
+        if not labels or len(labels) < 2 or params.max_tokens < 2 * len(labels):
+            return await self.worker.run(key, messages, params, on_text)
+        start = messages[-1]["content"] if messages[-1]["role"] == "assistant" else ""
+        share = max(16, params.max_tokens // len(labels))
+        stop = (*params.stop, "\n**")
+        text = ""
+        for index, label in enumerate(labels):
+            if index > 0:
+                if label in start + text:  # the model wrote it: keep going after it
+                    continue
+                joint = "\n\n" + label
+                text = text.rstrip() + joint
+                on_text(joint)
+            prompt = [*messages[:-1], {"role": "assistant", "content": start + text}] \
+                if start or text else messages
+            part = dataclasses.replace(params, stop=stop, max_tokens=share)
+            text += await self.worker.run(f"{key}:{index}", prompt, part, on_text)
+        return text
 
     async def prefill_explain(self, source: Source, span: Span, language: str,
                               params: GenParams) -> bool:
@@ -262,6 +289,14 @@ class Assistant:
                                f"behaviour-checked: {reason})"]
             return unchanged, ""
         return checked, code
+
+
+def _form_labels(messages: Messages, language: str) -> list[str]:
+    """The bold labels of the answer form that the prompt asks for, in their order."""
+    asked = messages[1]["content"] if len(messages) > 1 else ""
+    labels = [f"**{label}:**" for label in section_labels(language).values()]
+    found = [(asked.find(label), label) for label in labels if label in asked]
+    return [label for _, label in sorted(found)]
 
 
 _RULES_NOTE = "refactored by ruff's rules, no model needed"

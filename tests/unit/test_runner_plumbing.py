@@ -268,3 +268,32 @@ async def test_a_standard_library_name_the_rewrite_uses_gets_its_import_by_rule(
         assert any(n.startswith("behaviour-checked on") for n in outcome.notes), outcome.notes
     finally:
         worker.shutdown()
+
+
+async def test_an_explanation_gets_every_part_of_the_form(tmp_path):
+    """The model stops after its first paragraph, or runs on into the next label: the
+    server writes each label it skipped and lets the model go on after it."""
+    answers = [" adds the prices.\n\n**Inputs:** `prices`, a list.\n",  # runs on: cut there
+               " `prices`: the numbers to add.",
+               " the sum.",
+               "\n- an empty list gives 0."]
+    assistant, engine, worker = await _assistant(tmp_path, answers)
+    streamed: list[str] = []
+    try:
+        source = _source()
+        outcome = await assistant.explain(source, _span(source, 5), "English", GenParams(),
+                                          streamed.append)
+        assert outcome.markdown == (
+            "**Purpose:** `total` adds the prices.\n\n**Inputs:** `prices`: the numbers to "
+            "add.\n\n**Returns:** the sum.\n\n**Notes:**\n- an empty list gives 0.")
+        assert len(engine.calls) == 4
+        # each part continues the same answer, which grows by what came before
+        starts = [call.messages[-1]["content"] for call in engine.calls]
+        assert starts[0] == "**Purpose:** `total`"
+        assert starts[1] == "**Purpose:** `total` adds the prices.\n\n**Inputs:**"
+        assert all(b.startswith(a) for a, b in zip(starts, starts[1:]))
+        assert all(call.params.max_tokens == GenParams().max_tokens // 4
+                   for call in engine.calls)
+        assert "".join(streamed).replace("\n", "") == outcome.markdown.replace("\n", "")
+    finally:
+        worker.shutdown()
