@@ -120,4 +120,4 @@ async def execute(runtime: Runtime, prepared: Prepared, language: str,
         return await runtime.assistant.explain(prepared.source, prepared.span, language,
                                                params, on_text)
     return await runtime.assistant.rewrite(prepared.action, prepared.source, prepared.span,
-                                           params, on_text)
+                                           params, on_text, language)

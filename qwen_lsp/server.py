@@ -16,6 +16,7 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
 from qwen_lsp import __version__
+from qwen_lsp.actions.language import answer_language
 from qwen_lsp.actions.messages import shared_prefix
 from qwen_lsp.documents import OpenDocument
 from qwen_lsp.engine.base import Engine
@@ -58,7 +59,12 @@ class QwenServer(LanguageServer):
                                     f"qwen-lsp: {message}", types.MessageType.Warning))
         self._runtime.on_model_error = lambda message: self.notify_user(
             f"qwen-lsp: the model is not available: {message}")
-        self._runtime.warm_up_messages = lambda: shared_prefix(self.runtime.prompts)
+        self._runtime.warm_up_messages = self._shared_prefix
+
+    def _shared_prefix(self) -> list[dict[str, str]] | None:
+        runtime = self.runtime
+        language = answer_language(runtime.settings.explanation_language, self.client_locale)
+        return shared_prefix(runtime.prompts, language)
 
     @property
     def settings(self) -> Settings:

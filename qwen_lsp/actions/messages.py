@@ -55,8 +55,7 @@ def _values(source: Source, span: Span) -> dict[str, str]:
 
 def explain_messages(prompts: PromptStore, source: Source, span: Span,
                      answer_language: str) -> Messages:
-    values = _values(source, span) | {"answer_language": answer_language} \
-        | section_labels(answer_language)
+    values = _values(source, span) | _language_values(answer_language)
     messages = [
         {"role": "system", "content": prompts.render("system", values)},
         {"role": "user", "content": prompts.render("explain.user", values)},
@@ -69,13 +68,18 @@ def explain_messages(prompts: PromptStore, source: Source, span: Span,
     return messages
 
 
-def shared_prefix(prompts: PromptStore) -> Messages | None:
+def _language_values(answer_language: str) -> dict[str, str]:
+    return {"answer_language": answer_language} | section_labels(answer_language)
+
+
+def shared_prefix(prompts: PromptStore, answer_language: str) -> Messages | None:
     """The start every action's prompt shares, to evaluate ahead of any request: the
-    system message (one for all actions; each action's request comes after the code).
-    None when a user's template makes it depend on the code."""
-    if placeholders(prompts.get("system")):
+    system message (one for all actions, in one answer language; each action's request
+    comes after the code). None when a user's template makes it depend on the code."""
+    values = _language_values(answer_language)
+    if placeholders(prompts.get("system")) - set(values):
         return None
-    return [{"role": "system", "content": prompts.render("system", {})}]
+    return [{"role": "system", "content": prompts.render("system", values)}]
 
 
 def answer_start(messages: Messages) -> str:
@@ -84,10 +88,12 @@ def answer_start(messages: Messages) -> str:
 
 
 def rewrite_messages(prompts: PromptStore, action: Action, source: Source, span: Span, *,
-                     code: str | None = None, improvements: str = "") -> Messages:
+                     code: str | None = None, improvements: str = "",
+                     answer_language: str = "English") -> Messages:
     """`code`: what the model starts from, if not the span's own code (a version that
-    rules already improved); `improvements`: the list of what to improve, if known."""
-    values = _values(source, span)
+    rules already improved); `improvements`: the list of what to improve, if known;
+    `answer_language`: named by the system message, which all actions share."""
+    values = _values(source, span) | _language_values(answer_language)
     if code is not None:
         values["code"] = code
     values["improvements"] = prompts.render(

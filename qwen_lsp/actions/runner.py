@@ -141,15 +141,16 @@ class Assistant:
         return self.worker.prefill(messages)
 
     async def rewrite(self, action: Action, source: Source, span: Span, params: GenParams,
-                      on_text: OnText) -> RewriteOutcome:
+                      on_text: OnText, language: str = "English") -> RewriteOutcome:
+        """`language`: the answer language, which the shared system message names."""
         if action is Action.CONVERT_TO_ASYNC:
-            return await self._convert_to_async(source, span, params, on_text)
-        return await self._refactor(source, span, params, on_text)
+            return await self._convert_to_async(source, span, params, on_text, language)
+        return await self._refactor(source, span, params, on_text, language)
 
     # -- convert to async ----------------------------------------------------------------
 
     async def _convert_to_async(self, source: Source, span: Span, params: GenParams,
-                                on_text: OnText) -> RewriteOutcome:
+                                on_text: OnText, language: str) -> RewriteOutcome:
         action = Action.CONVERT_TO_ASYNC
         conversion = rule_based_async(source, span)
         if conversion is not None:
@@ -161,7 +162,8 @@ class Assistant:
             log.warning("the rule-based conversion failed its checks (%s); asking the model",
                         "; ".join(checked.problems))
         try:
-            return await self._with_model(action, source, span, params, on_text)
+            return await self._with_model(action, source, span, params, on_text,
+                                          language=language)
         except ActionError as exc:
             fallback = rule_based_async(source, span, keep_promise_chains=True)
             if fallback is None:
@@ -178,7 +180,7 @@ class Assistant:
     # -- refactor ------------------------------------------------------------------------
 
     async def _refactor(self, source: Source, span: Span, params: GenParams,
-                        on_text: OnText) -> RewriteOutcome:
+                        on_text: OnText, language: str) -> RewriteOutcome:
         """ruff's fixes by rule where they keep behaviour, the model for the rest."""
         action = Action.REFACTOR
         is_python = source.spec is not None and source.spec.name == "python"
@@ -209,7 +211,7 @@ class Assistant:
         checkable = source.spec is not None and source.spec.name in _CHECKED_LANGUAGES
         try:
             outcome = await self._with_model(action, source, span, params, on_text,
-                                             base=base, findings=findings,
+                                             base=base, findings=findings, language=language,
                                              strict=checkable and (not is_python or not findings))
         except ActionError as exc:
             if by_rule is None:
@@ -227,7 +229,7 @@ class Assistant:
     async def _with_model(self, action: Action, source: Source, span: Span, params: GenParams,
                           on_text: OnText, *, base: str | None = None,
                           findings: list[Finding] | None = None,
-                          strict: bool = False) -> RewriteOutcome:
+                          strict: bool = False, language: str = "English") -> RewriteOutcome:
         """Ask the model, check its answer, repair once with the problems fed back.
 
         `base`: the code the model starts from (the span's, or ruff's fixed version);
@@ -236,7 +238,7 @@ class Assistant:
         """
         improvements = "\n".join(f"- {f.describe()}" for f in findings or [])
         messages = rewrite_messages(self.prompts, action, source, span, code=base,
-                                    improvements=improvements)
+                                    improvements=improvements, answer_language=language)
         key = await self._key(action.id, messages, params)
         hit = self._lookup(key, params)
         if hit is not None and isinstance(hit.get("code"), str):
@@ -293,7 +295,7 @@ class Assistant:
 
 def _form_labels(messages: Messages, language: str) -> list[str]:
     """The bold labels of the answer form that the prompt asks for, in their order."""
-    asked = messages[1]["content"] if len(messages) > 1 else ""
+    asked = "\n".join(m["content"] for m in messages if m["role"] != "assistant")
     labels = [f"**{label}:**" for label in section_labels(language).values()]
     found = [(asked.find(label), label) for label in labels if label in asked]
     return [label for _, label in sorted(found)]

@@ -85,7 +85,7 @@ def register(server: QwenServer) -> None:
         return actions
 
 
-PREFILL_DEBOUNCE = 0.3  # seconds the cursor must rest on a target (setting prefill: "idle")
+PREFILL_DEBOUNCE = 0.15  # seconds the cursor must rest on a target (setting prefill: "idle")
 
 
 class _PendingPrefill:

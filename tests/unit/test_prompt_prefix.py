@@ -41,8 +41,8 @@ def _explain(name: str, language: str = "English"):
     return explain_messages(PromptStore(), *_target(name), language)
 
 
-def _rewrite(action: Action, name: str):
-    return rewrite_messages(PromptStore(), action, *_target(name))
+def _rewrite(action: Action, name: str, language: str = "English"):
+    return rewrite_messages(PromptStore(), action, *_target(name), answer_language=language)
 
 
 def _common(a: str, b: str) -> int:
@@ -53,10 +53,17 @@ def _common(a: str, b: str) -> int:
 
 
 def test_every_request_starts_with_the_same_system_message():
-    prompts = [_explain("area"), _explain("count", "Chinese (简体中文)"),
-               _rewrite(Action.REFACTOR, "area"), _rewrite(Action.CONVERT_TO_ASYNC, "count")]
+    """One per answer language: it holds the answer form of an explanation, so that a
+    new explanation evaluates only its code and one short line after it."""
+    prompts = [_explain("area"), _explain("count"), _rewrite(Action.REFACTOR, "area"),
+               _rewrite(Action.CONVERT_TO_ASYNC, "count")]
     assert all(p[0] == prompts[0][0] and p[0]["role"] == "system" for p in prompts)
-    assert shared_prefix(PromptStore()) == [prompts[0][0]]
+    assert shared_prefix(PromptStore(), "English") == [prompts[0][0]]
+    assert "**Returns:**" in prompts[0][0]["content"]
+    zh = [_explain("area", "Chinese (简体中文)"), _rewrite(Action.REFACTOR, "count",
+                                                        "Chinese (简体中文)")]
+    assert zh[0][0] == zh[1][0] == shared_prefix(PromptStore(), "Chinese (简体中文)")[0]
+    assert zh[0][0] != prompts[0][0] and "**返回值:**" in zh[0][0]["content"]
 
 
 def test_the_code_comes_before_what_each_action_asks():
@@ -68,18 +75,18 @@ def test_the_code_comes_before_what_each_action_asks():
     for action in (Action.REFACTOR, Action.CONVERT_TO_ASYNC):
         other = _rewrite(action, "area")[1]["content"]
         assert _common(explain, other) >= code_end, (action, other[:200])
-    assert "**Returns:**" in explain[code_end:]  # the answer form is after the code
+    assert len(explain) - code_end < 120, explain[code_end:]  # little is left to evaluate
 
 
 def test_a_system_template_that_depends_on_the_code_has_no_shared_prefix(tmp_path: Path):
     (tmp_path / "system.txt").write_text("You explain {name}.")
-    assert shared_prefix(PromptStore(str(tmp_path))) is None
+    assert shared_prefix(PromptStore(str(tmp_path)), "English") is None
 
 
 async def _loaded(settings: Settings) -> tuple[Runtime, FakeEngine]:
     engine = FakeEngine()
     runtime = Runtime(settings, engine_factory=lambda path, s: engine)
-    runtime.warm_up_messages = lambda: shared_prefix(runtime.prompts)
+    runtime.warm_up_messages = lambda: shared_prefix(runtime.prompts, "English")
     runtime.start_model()
     await runtime.worker.wait_ready()
     for _ in range(50):
@@ -98,7 +105,7 @@ def _gguf(tmp_path: Path) -> str:
 async def test_the_shared_prefix_is_evaluated_once_the_model_is_loaded(tmp_path: Path):
     runtime, engine = await _loaded(Settings(model_path=_gguf(tmp_path)))
     try:
-        assert engine.prefills == [shared_prefix(runtime.prompts)]
+        assert engine.prefills == [shared_prefix(runtime.prompts, "English")]
         assert engine.calls == []  # evaluated only: nothing was generated
     finally:
         runtime.shutdown()
