@@ -104,7 +104,11 @@ class CommandRun:
                 "target": self.ls.protocol.unstructure(rng)}
 
     async def _rewrite(self, progress: CommandProgress, changed: asyncio.Event) -> dict:
-        work = asyncio.ensure_future(execute(self.ls.runtime, self.prepared, "",
+        settings = self.ls.settings
+        # the answer language names the system message, which a rewrite shares with an
+        # explanation evaluated before it (the prompt prefix is reused)
+        language = answer_language(settings.explanation_language, self.ls.client_locale)
+        work = asyncio.ensure_future(execute(self.ls.runtime, self.prepared, language,
                                              progress.stream))
         waiter = asyncio.ensure_future(changed.wait())
         try:
