@@ -501,13 +501,21 @@ async def _cancel(bench: BenchClient, uri: str, phase: str, batch: int) -> Cance
     return Cancel(phase, response, quiet, code, note)
 
 
+FLOW_REST = 1.5  # seconds between the automatic code action and the command (as 1e)
+
+
 async def rewrite(bench: BenchClient, action: str, command: str, batch: int, uri: str,
-                  text: str, language_id: str) -> Rewrite:
+                  text: str, language_id: str, flow: bool = False) -> Rewrite:
+    """``flow``: as a user does it — the cursor rests on the function (an automatic
+    code action, which lets the server prefill), FLOW_REST s, then the command."""
     if uri in bench.versions:
         bench.replace(uri, text)
     else:
         bench.open(uri, text, language_id)
     line, character = rewrite_cursor(text)
+    if flow:
+        await bench.code_action(uri, line, character, automatic=True)
+        await asyncio.sleep(FLOW_REST)
     mark, edits = len(bench.progress), len(bench.applied_edits)
     started = time.perf_counter()
     error, result = None, {}
@@ -537,13 +545,18 @@ async def _rewrites(bench: BenchClient, workdir: Path, lat: LatencyRun, repeat: 
                  refactor_source(REFACTOR_BATCH + i), "python"),
                 ("convert to async", "qwenLsp.convertToAsync", CONVERT_BATCH + i, convert_uri,
                  convert_source(CONVERT_BATCH + i), "javascript")):
-            done = await rewrite(bench, action, command, batch, uri, text, language)
-            lat.rewrites.append(done)
-            progress(f"rep {i + 1}/{repeat}: {action} {done.total:.2f} s, "
-                     f"{'applied' if done.applied else 'not applied'}"
-                     + (", repaired once" if done.repaired else "")
-                     + (f" ({done.error[:80]})" if done.error else ""))
-            await wait_quiet(bench.process)
+            for flow in (False, True):
+                name = f"{action} (flow)" if flow else action
+                text_now = text.replace(f"batch {batch}", f"batch {batch + 50}") if flow \
+                    else text
+                done = await rewrite(bench, name, command, batch + 50 * flow, uri, text_now,
+                                     language, flow=flow)
+                lat.rewrites.append(done)
+                progress(f"rep {i + 1}/{repeat}: {name} {done.total:.2f} s, "
+                         f"{'applied' if done.applied else 'not applied'}"
+                         + (", repaired once" if done.repaired else "")
+                         + (f" ({done.error[:80]})" if done.error else ""))
+                await wait_quiet(bench.process)
 
 
 def _rss_parts(pid: int) -> tuple[int, int]:
