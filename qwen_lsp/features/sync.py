@@ -56,10 +56,14 @@ def register(server: QwenServer) -> None:
         try:
             doc.change(params.text_document.version, changes, ls.encoding)
         except Exception:
-            # Never lose the document: fall back to pygls' own copy of the full text.
-            log.exception("incremental update of %s failed; re-reading the whole text", uri)
-            text = ls.workspace.get_text_document(uri).source
-            doc.change(params.text_document.version, [(None, text)], ls.encoding)
+            # Our copy may no longer be the editor's: stop offering actions on it (a
+            # rewrite of it would be wrong) until the editor opens it again.
+            log.exception("incremental update of %s failed", uri)
+            ls.documents.pop(uri, None)
+            doc.notify_changed()
+            ls.notify_user(f"qwen-lsp lost track of the changes to {_path(uri)}: close and "
+                           "reopen it to use the AI actions on it again",
+                           types.MessageType.Warning)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: QwenServer, params: types.DidCloseTextDocumentParams) -> None:
