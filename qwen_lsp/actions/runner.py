@@ -83,6 +83,15 @@ class Assistant:
         if self.cache is not None and params.temperature == 0:
             self.cache.put(key, value)
 
+    async def cached_explain(self, source: Source, span: Span, language: str,
+                             params: GenParams) -> ExplainOutcome | None:
+        """The cached explanation, if there is one (nothing is generated)."""
+        messages = explain_messages(self.prompts, source, span, language)
+        hit = self._lookup(await self._key(Action.EXPLAIN.id, messages, params), params)
+        if hit is not None and isinstance(hit.get("markdown"), str):
+            return ExplainOutcome(markdown=hit["markdown"], cached=True)
+        return None
+
     async def explain(self, source: Source, span: Span, language: str, params: GenParams,
                       on_text: OnText) -> ExplainOutcome:
         messages = explain_messages(self.prompts, source, span, language)

@@ -67,6 +67,13 @@ class CommandRun:
             # From its first moment, any change to the document stops a rewrite at once.
             watching = self.prepared.doc.watch() if self.action.rewrites else nullcontext()
             with watching as changed:
+                if self.action is Action.EXPLAIN and progress.client_token is None:
+                    # a cached answer needs no progress: not even the round trip that
+                    # creates its token
+                    hit = await self._cached_explain()
+                    if hit is not None:
+                        outcome = "done (cached)"
+                        return hit
                 loading = runtime.model_state == "loading"
                 await progress.begin("Loading model…" if loading else "Thinking…")
                 if self.action is Action.EXPLAIN:
@@ -91,11 +98,21 @@ class CommandRun:
         finally:
             progress.end(outcome)
 
+    async def _cached_explain(self) -> dict | None:
+        language = answer_language(self.ls.settings.explanation_language, self.ls.client_locale)
+        outcome = await self.ls.runtime.assistant.cached_explain(
+            self.prepared.source, self.prepared.span, language, self.ls.runtime.gen_params())
+        return None if outcome is None else await self._explained(outcome)
+
     async def _explain(self, progress: CommandProgress) -> dict:
         settings = self.ls.settings
         language = answer_language(settings.explanation_language, self.ls.client_locale)
         outcome = await execute(self.ls.runtime, self.prepared, language, progress.stream)
         assert isinstance(outcome, ExplainOutcome)
+        return await self._explained(outcome)
+
+    async def _explained(self, outcome: ExplainOutcome) -> dict:
+        settings = self.ls.settings
         source, target = self.prepared.source, self.prepared.span.target
         rng = _lsp_range(source.text, target.start_byte, target.end_byte, self.ls.encoding)
         if settings.explanation_display == "server":
