@@ -80,6 +80,48 @@ def keep_docstring(original: str, code: str) -> str:
     return "\n".join(lines[:at] + moved + lines[at:])
 
 
+_HANDLED = {"catch": "a failure is no longer caught",
+            "finally": "its clean-up no longer runs"}
+
+
+def _handlers(source: Source, code: str) -> dict[str, int]:
+    """How many error handlers a JavaScript/TypeScript text has, by kind: `.catch(...)`
+    calls and `catch` clauses; `.finally(...)` calls and `finally` clauses."""
+    from qwen_lsp.syntax.languages import new_parser
+
+    assert source.spec is not None
+    tree = new_parser(source.spec).parse(code.encode("utf-8"))
+    counts = dict.fromkeys(_HANDLED, 0)
+    stack = [tree.root_node]
+    while stack:
+        node = stack.pop()
+        stack.extend(node.children)
+        if node.type in ("catch_clause", "finally_clause"):
+            counts[node.type.split("_")[0]] += 1
+        elif node.type == "call_expression":
+            callee = node.child_by_field_name("function")
+            prop = callee.child_by_field_name("property") if callee is not None and \
+                callee.type == "member_expression" else None
+            if prop is not None and prop.text is not None and prop.text.decode() in counts:
+                counts[prop.text.decode()] += 1
+    return counts
+
+
+def _lost_handlers(source: Source, original: str, rewritten: str) -> str | None:
+    """A rewrite (a `.then` chain turned into `await`, say) that dropped an error
+    handler of the original changes what happens on failure: refused, with what it
+    lost. Not behaviour-checkable when the code does I/O, so checked by its form."""
+    if source.spec is None or source.spec.name not in ("javascript", "typescript", "tsx"):
+        return None
+    before, after = _handlers(source, original), _handlers(source, rewritten)
+    for kind, effect in _HANDLED.items():
+        if after[kind] < before[kind]:
+            return (f"it drops the original's `{kind}` handling ({before[kind]} in the "
+                    f"original, {after[kind]} in the rewrite): {effect}; keep a "
+                    f"`try`/`{kind}` (or `.{kind}(...)`) that does what the original's does")
+    return None
+
+
 def check_candidate(action: Action, source: Source, span: Span, code: str, *,
                     behaviour: bool = True) -> Checked:
     """Plan `code` as the new text of the span and run every check on it."""
@@ -96,6 +138,10 @@ def check_candidate(action: Action, source: Source, span: Span, code: str, *,
     if not plan.edits:
         return checked
     new_definition = textwrap.dedent(plan.new_text.replace("\r\n", "\n"))
+    if not is_python and source.spec is not None:
+        lost = _lost_handlers(source, span.code, new_definition)
+        if lost:
+            return Checked(None, [lost])
     if is_python:
         # the whole new file: the span's new text and the rule edits (`import asyncio`)
         after = apply_edits(source.text, plan.edits)

@@ -167,3 +167,32 @@ async def first(skus):
     module = _load(new)
     assert asyncio.run(module.total(["a", "b"])) == 4.0
     assert asyncio.run(module.first(["a", "b"])) == 2.0
+
+
+STATUS_OF = '''function statusOf(url) {
+  return fetch(url)
+    .then((response) => response.status)
+    .catch(() => 0);
+}
+'''
+
+
+def _js_candidate(code: str, rewrite: str):
+    doc = OpenDocument.open("file:///net.js", "/net.js", "javascript", 1, code, 5_000_000)
+    source = doc.source(snapshot=True)
+    span = resolve_span(source, code.index("statusOf(") + 1, code.index("statusOf(") + 1,
+                        max_lines=400, need_syntax=True)
+    return check_candidate(Action.CONVERT_TO_ASYNC, source, span, rewrite)
+
+
+def test_a_conversion_that_drops_a_catch_is_refused_with_why():
+    """Seen in the quality bench: `.catch(() => 0)` dropped, so a failed request throws
+    instead of giving 0 (fetch cannot be behaviour-checked)."""
+    checked = _js_candidate(STATUS_OF, "async function statusOf(url) {\n"
+                            "  const response = await fetch(url);\n  return response.status;\n}")
+    assert checked.plan is None
+    assert "drops the original's `catch` handling" in checked.problems[0]
+    kept = _js_candidate(STATUS_OF, "async function statusOf(url) {\n  try {\n"
+                         "    const response = await fetch(url);\n    return response.status;\n"
+                         "  } catch {\n    return 0;\n  }\n}")
+    assert kept.plan is not None, kept.problems
