@@ -127,9 +127,11 @@ class Assistant:
             if index > 0:
                 if label in start + text:  # the model wrote it: keep going after it
                     continue
-                joint = "\n\n" + label
-                text = text.rstrip() + joint
-                on_text(joint)
+                kept = text.rstrip()
+                # a blank line before the label; the streamed text already ends with
+                # the newlines the model wrote
+                on_text("\n" * max(0, 2 - text[len(kept):].count("\n")) + label)
+                text = kept + "\n\n" + label
             prompt = [*messages[:-1], {"role": "assistant", "content": start + text}] \
                 if start or text else messages
             part = dataclasses.replace(params, stop=stop, max_tokens=share)

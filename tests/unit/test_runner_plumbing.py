@@ -295,5 +295,6 @@ async def test_an_explanation_gets_every_part_of_the_form(tmp_path):
         assert all(call.params.max_tokens == GenParams().max_tokens // 4
                    for call in engine.calls)
         assert "".join(streamed).replace("\n", "") == outcome.markdown.replace("\n", "")
+        assert "\n\n\n" not in "".join(streamed)  # one blank line before each label
     finally:
         worker.shutdown()
