@@ -11,12 +11,11 @@ from qwen_lsp.actions.action import Action
 from qwen_lsp.actions.messages import explain_messages, rewrite_messages, shared_prefix
 from qwen_lsp.actions.prompts import PromptStore
 from qwen_lsp.actions.span import resolve_span
-from qwen_lsp.app import create_server
 from qwen_lsp.documents import OpenDocument
 from qwen_lsp.engine.fake import FakeEngine
 from qwen_lsp.runtime import Runtime
 from qwen_lsp.settings import Settings
-from tests.unit.inproc import Wire, feed, settle
+from tests.unit.inproc import FakeModelSession
 
 CODE = '''import math
 
@@ -126,31 +125,14 @@ async def test_through_the_server_a_refactor_and_an_explanation_share_the_system
     message differed from the explanation's, and nothing of the prefix was reused."""
     engine = FakeEngine(answer=lambda messages: "```python\ndef f(x):\n    return x + 2\n```"
                         if "Refactor" in messages[1]["content"] else " adds one.")
-    server = create_server(engine_factory=lambda path, settings: engine)
-    wire = Wire()
-    server.protocol.set_writer(wire)
-    feed(server, {"id": 1, "method": "initialize", "params": {
-        "processId": None, "rootUri": None, "locale": "zh-cn", "capabilities": {},
-        "initializationOptions": {"modelPath": _gguf(tmp_path), "cache": {"enabled": False}}}})
-    await settle()
-    feed(server, {"method": "initialized", "params": {}})
-    uri = (tmp_path / "m.py").as_uri()
-    feed(server, {"method": "textDocument/didOpen", "params": {"textDocument": {
-        "uri": uri, "languageId": "python", "version": 1,
-        "text": "def f(x):\n    return x + 1\n"}}})
-    argument = {"textDocument": {"uri": uri, "version": 1},
-                "range": {"start": {"line": 1, "character": 4}, "end": {"line": 1, "character": 4}}}
+    session = await FakeModelSession(tmp_path, engine, locale="zh-cn",
+                                     options={"cache": {"enabled": False}}).start()
     try:
         for msg_id, command in ((2, "qwenLsp.explain"), (3, "qwenLsp.refactor")):
-            feed(server, {"id": msg_id, "method": "workspace/executeCommand",
-                          "params": {"command": command, "arguments": [argument]}})
-            for _ in range(300):
-                await asyncio.sleep(0.01)
-                if wire.response(msg_id) is not None:
-                    break
-            assert wire.response(msg_id) is not None, command
+            session.command(msg_id, command)
+            await session.response(msg_id)
         systems = {call.messages[0]["content"] for call in engine.calls}
         assert len(engine.calls) >= 2 and len(systems) == 1, systems
         assert "**返回值:**" in systems.pop()  # the client's locale: Chinese
     finally:
-        server.runtime.shutdown(timeout=1)
+        session.close()

@@ -291,7 +291,7 @@ async def test_an_explanation_gets_every_part_of_the_form(tmp_path):
         starts = [call.messages[-1]["content"] for call in engine.calls]
         assert starts[0] == "**Purpose:** `total`"
         assert starts[1] == "**Purpose:** `total` adds the prices.\n\n**Inputs:**"
-        assert all(b.startswith(a) for a, b in zip(starts, starts[1:]))
+        assert all(b.startswith(a) for a, b in zip(starts, starts[1:], strict=False))
         assert all(call.params.max_tokens == GenParams().max_tokens // 4
                    for call in engine.calls)
         assert "".join(streamed).replace("\n", "") == outcome.markdown.replace("\n", "")
