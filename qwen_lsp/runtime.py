@@ -125,7 +125,10 @@ class Runtime:
         done.add_done_callback(reported)
 
         def warm(future: concurrent.futures.Future[None]) -> None:
-            if not future.cancelled() and future.exception() is None:
+            # only before the first request: a request evaluates the same prefix itself,
+            # and work queued after one (say, after its cancel, or on a reload) is not wanted
+            if not future.cancelled() and future.exception() is None and \
+                    self.worker.runs_submitted == 0:
                 loop.call_soon_threadsafe(self._warm_up)
 
         done.add_done_callback(warm)
@@ -134,7 +137,8 @@ class Runtime:
         """Right after the model loads: evaluate the prompt prefix every explanation
         starts with (its system text), so a first request evaluates only its own code.
         A background prefill: any request cancels it; off with ``prefill: "off"``."""
-        if self.settings.prefill == "off" or self.warm_up_messages is None:
+        if self.settings.prefill == "off" or self.warm_up_messages is None or \
+                self.worker.runs_submitted:
             return
         try:
             messages = self.warm_up_messages()

@@ -99,11 +99,17 @@ class Assistant:
         hit = self._lookup(key, params)
         if hit is not None and isinstance(hit.get("markdown"), str):
             return ExplainOutcome(markdown=hit["markdown"], cached=True)
+        labels = _form_labels(messages, language)
+        if not self.worker.continues_answers:
+            # a server that may start its answer afresh gets only the first label to
+            # continue (as the model would write it), and one generation
+            if labels and answer_start(messages).startswith(labels[0]):
+                messages[-1] = {"role": "assistant", "content": labels[0]}
+            labels = []
         start = answer_start(messages)
         if start:
             on_text(start)
-        answer = await self._in_form(key, messages, _form_labels(messages, language), params,
-                                     on_text)
+        answer = await self._in_form(key, messages, labels, params, on_text)
         markdown = _clean_markdown(start + answer)
         if not markdown:
             raise ActionError("the model returned an empty explanation; try again, or select "

@@ -109,10 +109,18 @@ class EngineWorker:
         self._current: _Job | None = None
         self._last_load: _Job | None = None
         self._closed = False
+        self.runs_submitted = 0  # requests ever asked of the model (run())
         self._thread = threading.Thread(target=self._serve, name=name, daemon=True)
         self._thread.start()
 
     # -- API -----------------------------------------------------------------------
+
+    @property
+    def continues_answers(self) -> bool:
+        """Whether the engine continues a started answer token for token (the embedded
+        model does; an OpenAI-compatible server may start its answer afresh)."""
+        with self._lock:
+            return isinstance(self._engine, Prefiller)
 
     @property
     def queue_length(self) -> int:
@@ -165,6 +173,7 @@ class EngineWorker:
             self._check_open()
             if self.state == "error" and not self._load_pending():
                 raise EngineError(self.error or "the model failed to load")
+            self.runs_submitted += 1
             job = self._inflight.get(key)
             if job is None:
                 job = _Job("run", key=key, messages=list(messages), params=params)
