@@ -98,16 +98,18 @@ class CommandRun:
         finally:
             progress.end(outcome)
 
+    def _answer_language(self) -> str:
+        return answer_language(self.ls.settings.explanation_language, self.ls.client_locale)
+
     async def _cached_explain(self) -> dict | None:
-        language = answer_language(self.ls.settings.explanation_language, self.ls.client_locale)
+        language = self._answer_language()
         outcome = await self.ls.runtime.assistant.cached_explain(
             self.prepared.source, self.prepared.span, language, self.ls.runtime.gen_params())
         return None if outcome is None else await self._explained(outcome)
 
     async def _explain(self, progress: CommandProgress) -> dict:
-        settings = self.ls.settings
-        language = answer_language(settings.explanation_language, self.ls.client_locale)
-        outcome = await execute(self.ls.runtime, self.prepared, language, progress.stream)
+        outcome = await execute(self.ls.runtime, self.prepared, self._answer_language(),
+                                progress.stream)
         assert isinstance(outcome, ExplainOutcome)
         return await self._explained(outcome)
 
@@ -121,10 +123,9 @@ class CommandRun:
                 "target": self.ls.protocol.unstructure(rng)}
 
     async def _rewrite(self, progress: CommandProgress, changed: asyncio.Event) -> dict:
-        settings = self.ls.settings
         # the answer language names the system message, which a rewrite shares with an
         # explanation evaluated before it (the prompt prefix is reused)
-        language = answer_language(settings.explanation_language, self.ls.client_locale)
+        language = self._answer_language()
         work = asyncio.ensure_future(execute(self.ls.runtime, self.prepared, language,
                                              progress.stream))
         waiter = asyncio.ensure_future(changed.wait())

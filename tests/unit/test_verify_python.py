@@ -622,6 +622,12 @@ def test_what_a_function_prints_is_part_of_its_behaviour():
 # more-itertools' strip, as the quality benchmark met it: a rewrite that filters every
 # item out instead of only those at the ends passed a check whose only function inputs
 # were builtins (which keep all items or none).
+STRIP_DOCTEST = '''
+        >>> iterable = (None, False, None, 1, 2, None, 3, False, None)
+        >>> pred = lambda x: x in {None, False, ''}
+        >>> list(strip(iterable, pred))
+        [1, 2, None, 3]
+'''
 STRIP = '''
 from itertools import dropwhile
 
@@ -673,18 +679,8 @@ def test_names_and_lambdas_a_doctest_bound_are_its_inputs():
 
 
 def test_generated_predicates_keep_some_items_and_drop_others():
-    module = STRIP.replace('''
-        >>> iterable = (None, False, None, 1, 2, None, 3, False, None)
-        >>> pred = lambda x: x in {None, False, ''}
-        >>> list(strip(iterable, pred))
-        [1, 2, None, 3]
-''', "")
-    rewrite = STRIP_EVERYWHERE.replace('''
-        >>> iterable = (None, False, None, 1, 2, None, 3, False, None)
-        >>> pred = lambda x: x in {None, False, ''}
-        >>> list(strip(iterable, pred))
-        [1, 2, None, 3]
-''', "")
+    module = STRIP.replace(STRIP_DOCTEST, "")
+    rewrite = STRIP_EVERYWHERE.replace(STRIP_DOCTEST, "")
     assert ">>>" not in module + rewrite
     report = check(module, defined(module, "strip"), rewrite, "strip")
     assert report.status == "different", report
