@@ -42,6 +42,7 @@ _PRINTED = 10_000  # characters of printed output compared
 _RAISE = re.compile(r"(^|[:;])\s*raise\b")  # a raise statement, also `if x: raise ...`
 _ITER_KEY = "\x00iter"  # strategies.ITER_KEY
 _LAMBDA_KEY = "\x00lambda"  # strategies.LAMBDA_KEY: checked to be safe by the parent
+_INIT_KEY = "\x00init"  # inputs.INIT_KEY: the constructor's (args, kwargs) for `self`
 _COMPARE_SECONDS = 0.5
 _REL_TOL = 1e-9
 _ABS_TOL = 1e-12
@@ -50,6 +51,14 @@ _ABS_TOL = 1e-12
 class _Timeout(BaseException):
     """Raised by the alarm: a BaseException so that `except Exception` in the code cannot
     swallow it (and the alarm repeats, so a bare `except:` cannot either)."""
+
+
+class _DefineError(Exception):
+    """The rewrite raised while it was being defined."""
+
+    def __init__(self, exc: BaseException) -> None:
+        super().__init__(str(exc))
+        self.exc = exc
 
 
 class _Incomparable(Exception):
@@ -188,6 +197,12 @@ def _same(a: object, b: object, depth: int = 0) -> bool:
     return False
 
 
+def _plain_instance(value: object) -> bool:
+    """An instance of a class of the file that prints only as its address."""
+    klass = type(value)
+    return klass.__module__ == "__verify__" and klass.__repr__ is object.__repr__
+
+
 def _twins(a: type, b: type) -> bool:
     """The same class from the file, defined separately in each version's namespace."""
     return (a.__qualname__ == b.__qualname__ and a.__module__ == b.__module__ == "__verify__")
@@ -198,6 +213,8 @@ def _describe(outcome: tuple, limit: float) -> str:
     if kind == "ok":
         if isinstance(value, _Items):
             return f"returns an iterator yielding {_short(list(value))}"
+        if _plain_instance(value):
+            return f"returns a `{type(value).__name__}` holding {_short(_state(value))}"
         return f"returns {_short(value)}"
     if kind == "raise":
         return f"raises {value}"
@@ -212,10 +229,23 @@ def _is_lambda_input(value: object) -> bool:
     return type(value) is dict and len(value) == 1 and _LAMBDA_KEY in value
 
 
+class _Init:
+    """The constructor's arguments of the instance a method is called on."""
+
+    def __init__(self, args: tuple, kwargs: dict) -> None:
+        self.args, self.kwargs = args, kwargs
+
+
+def _is_init_input(value: object) -> bool:
+    return type(value) is dict and len(value) == 1 and _INIT_KEY in value
+
+
 def _live(args: tuple, kwargs: dict) -> tuple[tuple, dict]:
     """Inputs as the function gets them: iterator markers become iterators, lambda
-    markers functions."""
+    markers functions, a constructor marker an _Init of live arguments."""
     def one(value: object) -> object:
+        if _is_init_input(value):
+            return _Init(*_live(*value[_INIT_KEY]))  # type: ignore[index]
         if _is_iter_input(value):
             return iter(list(value[_ITER_KEY]))  # type: ignore[index]
         if _is_lambda_input(value):
@@ -233,10 +263,52 @@ def _shown_input(value: object) -> str:
     return _short(value)
 
 
-def _call_text(name: str, args: tuple, kwargs: dict) -> str:
+def _call_text(name: str, args: tuple, kwargs: dict, receiver: dict | None = None) -> str:
+    if receiver is not None and receiver["kind"] in ("self", "property") and args and \
+            _is_init_input(args[0]):
+        built = _call_text(receiver["class"], *args[0][_INIT_KEY])
+        if receiver["kind"] == "property":
+            return f"{built}.{receiver['method']}"
+        return f"{built}.{_call_text(receiver['method'], args[1:], kwargs)}"
+    if receiver is not None:
+        name = (receiver["class"] if receiver["kind"] == "init"
+                else f"{receiver['class']}.{receiver['method']}")
     parts = [_shown_input(a) for a in args] + [f"{k}={_shown_input(v)}"
                                                for k, v in kwargs.items()]
     return f"{name}({', '.join(parts)})"
+
+
+def _state(obj: object) -> dict:
+    """An instance's attributes (its __dict__, or its slots)."""
+    try:
+        return dict(vars(obj))
+    except TypeError:
+        missing = "<unset>"
+        return {slot: getattr(obj, slot, missing) for klass in type(obj).__mro__
+                for slot in getattr(klass, "__slots__", ()) if isinstance(slot, str)}
+
+
+def _on_receiver(cls: type, receiver: dict, built: list) -> object:
+    """A callable running the method of `cls` the way a caller does: on an instance built
+    by the constructor (kept in `built`, to compare its state afterwards), on the class
+    (a classmethod), or the constructor itself."""
+    method, kind = receiver["method"], receiver["kind"]
+
+    def call(*args: object, **kwargs: object) -> object:
+        built.clear()
+        if kind == "cls":
+            return getattr(cls, method)(*args, **kwargs)
+        if kind == "init":
+            obj = cls(*args, **kwargs)
+            built.append(obj)
+            return None
+        init = args[0]
+        obj = cls(*init.args, **init.kwargs)  # type: ignore[attr-defined]
+        built.append(obj)
+        if kind == "property":
+            return getattr(obj, method)
+        return getattr(obj, method)(*args[1:], **kwargs)
+    return call
 
 
 class _Runner:
@@ -244,12 +316,27 @@ class _Runner:
         self.job = job
         self.out = out
         self.params: list[str] = job["params"]
+        self.built: tuple[list, list] = ([], [])  # the instance each version ran on
 
     def emit(self, **fields: object) -> None:
         self.out.write(json.dumps(fields) + "\n")  # type: ignore[attr-defined]
         self.out.flush()  # type: ignore[attr-defined]
 
-    def load(self, code: str) -> object:
+    def load_versions(self) -> tuple[object, object]:
+        """The original and the rewrite as callables taking a case's arguments."""
+        receiver = self.job.get("receiver")
+        name = self.job["name"] if receiver is None else receiver["class"]
+        original = self.load(self.job["original"], name)
+        try:
+            rewrite = self.load(self.job["rewritten"], name)
+        except BaseException as exc:
+            raise _DefineError(exc) from None
+        if receiver is None:
+            return original, rewrite
+        return (_on_receiver(original, receiver, self.built[0]),  # type: ignore[arg-type]
+                _on_receiver(rewrite, receiver, self.built[1]))  # type: ignore[arg-type]
+
+    def load(self, code: str, name: str) -> object:
         """The function, defined with the file's prelude in a fresh module of its own (a
         real module: dataclasses and others look their class's module up)."""
         module = types.ModuleType("__verify__")
@@ -257,7 +344,7 @@ class _Runner:
         namespace = module.__dict__
         exec(compile(self.job["prelude"], "<file>", "exec"), namespace)
         exec(compile(code, "<function>", "exec"), namespace)
-        return namespace[self.job["name"]]
+        return namespace[name]
 
     def arg_name(self, index: int) -> str:
         return self.params[index] if index < len(self.params) else f"#{index + 1}"
@@ -267,6 +354,8 @@ class _Runner:
         """How the rewrite changes its arguments differently, or None."""
         for i, (a, b) in enumerate(zip(args_a, args_b, strict=True)):
             if _is_lambda_input(before[0][i]):  # a function we passed: nothing to compare
+                continue
+            if _is_init_input(before[0][i]):  # the instance's state is compared instead
                 continue
             if not _same(a, b):
                 return self.mutation_text(self.arg_name(i), before[0][i], a, b)
@@ -288,6 +377,11 @@ class _Runner:
             return (f"both {both}, but the original prints {_short(a[4])} and the rewrite "
                     f"prints {_short(b[4])}")
         changed = None if both_raise else self.mutation(*after_a, *after_b, before)
+        if changed is None and not both_raise and self.built[0] and self.built[1]:
+            state_a, state_b = _state(self.built[0][0]), _state(self.built[1][0])
+            if not _same(state_a, state_b):
+                changed = (f"afterwards the original's instance holds {_short(state_a)} "
+                           f"and the rewrite's {_short(state_b)}")
         return None if changed is None else f"both {both}, but {changed}"
 
     @staticmethod
@@ -306,15 +400,14 @@ class _Runner:
     def run(self) -> None:
         job = self.job
         try:
-            original = self.load(job["original"])
-        except BaseException as exc:
-            self.emit(error=f"the original cannot be defined here: {type(exc).__name__}: {exc}")
-            return
-        try:
-            rewrite = self.load(job["rewritten"])
-        except BaseException as exc:
+            original, rewrite = self.load_versions()
+        except _DefineError as failed:
+            exc = failed.exc
             self.emit(diff=f"the rewrite fails as soon as it is defined: "
                            f"{type(exc).__name__}: {exc}")
+            return
+        except BaseException as exc:
+            self.emit(error=f"the original cannot be defined here: {type(exc).__name__}: {exc}")
             return
         _SOURCES["<file>"] = job["prelude"].splitlines()
         _SOURCES["<function>"] = job["original"].splitlines()
@@ -329,7 +422,7 @@ class _Runner:
         for index, (args, kwargs, source) in enumerate(job["cases"]):
             if time.perf_counter() > deadline:
                 break
-            shown = _call_text(job["name"], args, kwargs)
+            shown = _call_text(job["name"], args, kwargs, job.get("receiver"))
             args_a, kwargs_a = _live(*copy.deepcopy((args, kwargs)))
             self.emit(start=index, phase="original", call=shown)
             a = _call(original, dummy + args_a, kwargs_a, case_timeout, max_items)

@@ -162,6 +162,104 @@ def file_call_cases(module_source: str, name: str, method: bool) -> list[Case]:
     return cases
 
 
+INIT_KEY = "\x00init"  # {INIT_KEY: (args, kwargs)}: build the instance with these first
+
+
+def _example_trees(texts: list[str]) -> Iterator[tuple[list[ast.Module], Source]]:
+    """Each text as the statements it runs, in order: a docstring's doctest examples, or
+    (a text that parses as a whole) the file itself."""
+    parser = doctest.DocTestParser()
+    for text in texts:
+        try:
+            yield [ast.parse(text)], "call"
+            continue
+        except SyntaxError:
+            pass
+        try:
+            examples = parser.get_examples(text)
+        except ValueError:
+            continue
+        trees = []
+        for example in examples:
+            try:
+                trees.append(ast.parse(example.source))
+            except SyntaxError:
+                continue
+        yield trees, "doctest"
+
+
+def _constructed(node: ast.AST, class_name: str, env: dict[str, Any],
+                 instances: dict[str, tuple]) -> tuple | None:
+    """(args, kwargs) when `node` is `Class(<literals>)` or a name bound to one."""
+    if isinstance(node, ast.Name) and node.id in instances:
+        return instances[node.id]
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and \
+            node.func.id == class_name:
+        return _literal_call(node, env)
+    return None
+
+
+def receiver_cases(texts: list[str], class_name: str, method: str,
+                   is_property: bool = False) -> list[Case]:
+    """`Class(<literals>).method(<literals>)` (or `obj.method(...)` after
+    `obj = Class(...)`) in doctests and the file: the first argument is {INIT_KEY: the
+    constructor's (args, kwargs)}; `Class.method(...)` gives None there (a classmethod).
+    `is_property`: `Class(...).method` read, not called."""
+    cases = []
+    for trees, source in _example_trees(texts):
+        env: dict[str, Any] = {}
+        instances: dict[str, tuple] = {}
+        for tree in trees:
+            for node in ast.walk(tree):
+                if is_property:
+                    if isinstance(node, ast.Attribute) and node.attr == method:
+                        init = _constructed(node.value, class_name, env, instances)
+                        if init is not None:
+                            cases.append(Case(({INIT_KEY: init},), {}, source))
+                    continue
+                if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                        and node.func.attr == method):
+                    continue
+                owner = node.func.value
+                if isinstance(owner, ast.Name) and owner.id == class_name:
+                    first: object = None
+                else:
+                    init = _constructed(owner, class_name, env, instances)
+                    if init is None:
+                        continue
+                    first = {INIT_KEY: init}
+                found = _literal_call(node, env)
+                if found is not None:
+                    cases.append(Case((first, *found[0]), found[1], source))
+            for statement in tree.body:
+                _bind(statement, env)
+                if isinstance(statement, ast.Assign) and len(statement.targets) == 1 and \
+                        isinstance(statement.targets[0], ast.Name):
+                    init = _constructed(statement.value, class_name, env, instances)
+                    if init is None:
+                        instances.pop(statement.targets[0].id, None)
+                    else:
+                        instances[statement.targets[0].id] = init
+    return cases
+
+
+def constructor_cases(texts: list[str], class_name: str) -> list[Case]:
+    """`Class(<literals>)` in doctests and the file: inputs for its `__init__`."""
+    cases = []
+    for trees, source in _example_trees(texts):
+        env: dict[str, Any] = {}
+        for tree in trees:
+            for node in ast.walk(tree):
+                if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and \
+                        node.func.id == class_name:
+                    found = _literal_call(node, env)
+                    if found is not None:
+                        cases.append(Case(*found, source))
+            for statement in tree.body:
+                _bind(statement, env)
+    return cases
+
+
 def docstrings_of(function: ast.FunctionDef | ast.AsyncFunctionDef,
                   module_source: str) -> list[str]:
     """The function's docstring, then the other docstrings of the file (a module or class

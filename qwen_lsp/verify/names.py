@@ -313,6 +313,17 @@ def _attribute_paths(tree: ast.AST, name: str) -> list[tuple[str, bool]]:
 
 
 @dataclass
+class Receiver:
+    """A method that uses its `self`/`cls`: each version is its whole class (the method
+    replaced in the rewrite's), and a case builds an instance before calling it."""
+
+    class_name: str
+    method: str
+    kind: str  # "self", "cls", "property" (read, not called) or "init" (the constructor)
+    init: ast.FunctionDef | None  # the constructor whose parameters build an instance
+
+
+@dataclass
 class Plan:
     """What the child needs: the shared prelude, both versions, how to call them."""
 
@@ -321,6 +332,7 @@ class Plan:
     rewritten: Version
     dummy_self: bool
     params_from: int  # parameters of the original that inputs are made for start here
+    receiver: Receiver | None = None
 
 
 class _Resolver:
@@ -476,11 +488,15 @@ def plan_python(module_source: str, original: str, rewritten: str, name: str,
             if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}:
         raise Unsafe("it is defined inside another function")
     dummy_self, params_from = False, 0
-    if method:
-        dummy_self, params_from = _method_receiver(before, after, name)
     for version in (before, after):
         if isinstance(version.function, ast.AsyncFunctionDef):
             raise Unsafe("it is an async function")
+    if method:
+        try:
+            dummy_self, params_from = _method_receiver(before, after, name)
+        except _UsesReceiver as uses:
+            return _plan_with_receiver(facts, module_source, rewritten, name,
+                                       class_name, str(uses))  # type: ignore[arg-type]
     resolver = _Resolver(facts)
     for version, who in ((before, "it"), (after, "the rewrite")):
         tree = ast.parse(version.code)
@@ -545,9 +561,112 @@ def _method_receiver(before: Version, after: Version, name: str) -> tuple[bool, 
         if not positional:
             raise Unsafe("it is a method without a `self` parameter")
         if _uses(version.function, positional[0].arg):
-            raise Unsafe(f"it uses `{positional[0].arg}`" if version is before
-                         else f"the rewrite uses `{positional[0].arg}`")
+            raise _UsesReceiver(f"it uses `{positional[0].arg}`" if version is before
+                                else f"the rewrite uses `{positional[0].arg}`")
     return True, 1
+
+
+class _UsesReceiver(Exception):
+    """The method (or its rewrite) uses its `self`/`cls`; str() says which."""
+
+
+def _plan_with_receiver(facts: ModuleFacts, module_source: str, rewritten: str, name: str,
+                        class_name: str, uses: str) -> Plan:
+    """Each version is the method's whole class, the rewrite's with the method replaced;
+    cases build an instance with the class's constructor and call the method on it."""
+    owner = facts.classes.get(class_name)
+    if owner is None or class_name in facts.repeated:
+        raise Unsafe(f"{uses}, and its class is not defined once at the top of the file")
+    methods = [n for n in owner.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+               and n.name == name]
+    if len(methods) != 1:
+        raise Unsafe(f"{uses}, and its class defines `{name}` more than once" if methods
+                     else f"{uses}, and its class in the file does not define `{name}`")
+    method = methods[0]
+    decorators = [ast.unparse(d) for d in method.decorator_list]
+    if any(d.endswith((".setter", ".deleter")) for d in decorators):
+        raise Unsafe(f"{uses}, and it is a property setter")
+    kind = ("init" if name == "__init__" else "cls" if "classmethod" in decorators
+            else "property" if "property" in decorators else "self")
+    if "staticmethod" in decorators or any(
+            d not in _RECEIVER_DECORATORS for d in decorators):
+        raise Unsafe(f"{uses}, and it has the decorator `@{decorators[0]}`"
+                     if decorators else uses)
+    try:
+        answer = ast.parse(_normalised(rewritten))
+    except SyntaxError as exc:
+        raise Unsafe(f"the rewrite does not parse ({exc.msg}, line {exc.lineno})") from None
+    new_defs = [n for n in answer.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+                and n.name == name]
+    if len(new_defs) != 1:
+        raise Unsafe(f"the rewrite does not define `{name}` once")
+    new_def = new_defs[0]
+    if isinstance(new_def, ast.AsyncFunctionDef):
+        raise Unsafe("it is an async function")
+    if [ast.unparse(d) for d in new_def.decorator_list] != decorators:
+        raise Unsafe("the rewrite changes the method's decorators")
+    above = [n for n in answer.body if n is not new_def]  # e.g. an import the answer added
+    versions = []
+    for replacement in (method, new_def):
+        klass = ast.parse(ast.unparse(owner)).body[0]
+        index = next(i for i, n in enumerate(owner.body) if n is method)
+        klass.body[index] = ast.parse(ast.unparse(replacement)).body[0]  # type: ignore[attr-defined]
+        body = ([] if replacement is method else
+                [ast.parse(ast.unparse(n)).body[0] for n in above]) + [klass]
+        tree = _DropAnnotations().visit(ast.Module(body=body, type_ignores=[]))
+        function = ast.parse(ast.unparse(replacement)).body[0]
+        defined = {class_name}
+        for node in tree.body:
+            defined |= _bound_anywhere(node) if not isinstance(
+                node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) else {node.name}
+        versions.append(Version(ast.unparse(tree), function, defined))  # type: ignore[arg-type]
+    resolver = _Resolver(facts)
+    for version, who in ((versions[0], f"its class `{class_name}`"),
+                         (versions[1], "the rewrite")):
+        tree = ast.parse(version.code)
+        resolver.check_code(version.code, tree, version.defined | {"super", "__class__"}, who)
+    receiver = Receiver(class_name, name, kind, _constructor(facts, owner))
+    return Plan(resolver.prelude(), versions[0], versions[1], False, 1, receiver)
+
+
+def _constructor(facts: ModuleFacts, owner: ast.ClassDef,
+                 seen: frozenset[str] = frozenset()) -> ast.FunctionDef | None:
+    """The `__init__` that builds an instance of `owner`: its own, a same-file base's, or
+    one made from the fields of a dataclass or NamedTuple; None when it takes nothing."""
+    own = next((n for n in owner.body if isinstance(n, ast.FunctionDef)
+                and n.name == "__init__"), None)
+    if own is not None:
+        return own
+    decorators = {ast.unparse(d).split("(")[0] for d in owner.decorator_list}
+    bases = [ast.unparse(b) for b in owner.bases]
+    if decorators & {"dataclass", "dataclasses.dataclass"} or any(
+            b in ("NamedTuple", "typing.NamedTuple") for b in bases):
+        # keyword-only: a field whose default is not a literal is left out (it keeps its
+        # default), and the ones after it must not shift into its place
+        fields = []
+        for node in owner.body:
+            if not (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)) or (
+                    "ClassVar" in ast.unparse(node.annotation)):
+                continue
+            field_text = f"{node.target.id}: {ast.unparse(node.annotation)}"
+            if node.value is not None:
+                try:
+                    ast.literal_eval(node.value)
+                except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+                    continue
+                field_text += f" = {ast.unparse(node.value)}"
+            fields.append(field_text)
+        if not fields:
+            return None
+        try:
+            made = ast.parse(f"def __init__(self, *, {', '.join(fields)}): pass").body[0]
+        except SyntaxError:
+            return None
+        return made  # type: ignore[return-value]
+    for base in bases:
+        if base in facts.classes and base not in seen:
+            return _constructor(facts, facts.classes[base], seen | {owner.name})
+    return None
 
 
 def _uses(function: ast.FunctionDef | ast.AsyncFunctionDef, name: str) -> bool:

@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import ast
 import pickle
 import time
 
-from .inputs import Case, docstrings_of, doctest_cases, file_call_cases, generated_cases, unique
+from .inputs import (
+    INIT_KEY,
+    Case,
+    constructor_cases,
+    docstrings_of,
+    doctest_cases,
+    file_call_cases,
+    generated_cases,
+    receiver_cases,
+    unique,
+)
 from .names import Plan, Unsafe, module_facts, plan_python
 from .report import BehaviourReport, unchecked
 from .sandbox import ChildResult, python_job, start_python
@@ -27,9 +38,12 @@ def check_python(module_source: str, original: str, rewritten: str, name: str, *
     inputs in a limited child process and compare results, exceptions and argument
     mutations. `module_source` is the whole file before the edit: its imports, literal
     constants and helper functions go along; its doctests and literal calls of `name` are
-    the first inputs. `class_name`: `name` is a method of that class (checked only when it
-    does not use `self`/`cls`). Nothing runs unless every name the code uses is known to
-    be pure; otherwise the report is "unchecked" with the reason.
+    the first inputs. `class_name`: `name` is a method of that class; one that uses its
+    `self`/`cls` is checked as its whole class (the rewrite's with the method replaced),
+    called on instances its constructor builds from the file's `Class(...)` calls and
+    generated arguments, and the instance's state afterwards is compared too. Nothing
+    runs unless every name the code uses is known to be pure; otherwise the report is
+    "unchecked" with the reason.
     """
     start = time.perf_counter()
     try:
@@ -44,8 +58,14 @@ def check_python(module_source: str, original: str, rewritten: str, name: str, *
         run_seconds = max(0.1, budget_seconds - (time.perf_counter() - start) - START_COST)
         args = plan.original.function.args
         params = [a.arg for a in [*args.posonlyargs, *args.args]][plan.params_from:]
+        receiver = plan.receiver
+        if receiver is not None and receiver.kind in ("self", "property"):
+            params = ["self", *params]  # the first argument holds the constructor's
         job = {"prelude": plan.prelude, "original": plan.original.code,
                "rewritten": plan.rewritten.code, "name": name, "dummy_self": plan.dummy_self,
+               "receiver": None if receiver is None else {
+                   "class": receiver.class_name, "method": receiver.method,
+                   "kind": receiver.kind},
                "params": params, "cases": [(c.args, c.kwargs, c.source) for c in cases],
                "seconds": run_seconds, "case_timeout": CASE_TIMEOUT, "max_items": MAX_ITEMS}
         wall = run_seconds + 1.0
@@ -55,6 +75,8 @@ def check_python(module_source: str, original: str, rewritten: str, name: str, *
 
 def _cases(plan: Plan, module_source: str, name: str, method: bool, max_cases: int,
            seconds: float) -> list[Case]:
+    if plan.receiver is not None:
+        return _receiver_cases(plan, module_source, max_cases, seconds)
     function = plan.original.function
     trusted = unique(doctest_cases(docstrings_of(function, module_source), name, method)
                      + file_call_cases(module_source, name, method))
@@ -63,6 +85,55 @@ def _cases(plan: Plan, module_source: str, name: str, method: bool, max_cases: i
     generated = generated_cases(function, plan.params_from, max_cases - len(trusted), helpers,
                                 seconds)
     return unique(trusted + generated)[:max_cases]
+
+
+def _receiver_cases(plan: Plan, module_source: str, max_cases: int,
+                    seconds: float) -> list[Case]:
+    """Cases for a method that uses `self`/`cls`. For `self` (and a property) the first
+    argument is {INIT_KEY: (args, kwargs)} of the constructor that builds the instance:
+    the file's own `Class(...).method(...)` calls and doctests first, then generated
+    constructor arguments paired with generated method arguments."""
+    receiver = plan.receiver
+    assert receiver is not None
+    helpers = module_facts(module_source).functions
+    function = plan.original.function
+    if receiver.kind == "init":
+        trusted = unique(constructor_cases(docstrings_of(function, module_source) + [
+            module_source], receiver.class_name))
+        trusted = [c for c in trusted if _pickles(c)][:max_cases]
+        return unique(trusted + generated_cases(function, 1, max_cases - len(trusted),
+                                                helpers, seconds))[:max_cases]
+    trusted = unique(receiver_cases(docstrings_of(function, module_source) + [module_source],
+                                    receiver.class_name, receiver.method,
+                                    receiver.kind == "property"))
+    if receiver.kind == "cls":
+        trusted = [Case(c.args[1:], c.kwargs, c.source) for c in trusted
+                   if c.args and c.args[0] is None]
+    trusted = [c for c in trusted if _pickles(c)][:max_cases]
+    count = max_cases - len(trusted)
+    if receiver.kind == "property":
+        method_cases = [Case((), {}, "generated")]
+    else:
+        method_cases = generated_cases(function, 1, count, helpers, seconds / 2) or [
+            Case((), {}, "generated")]
+    if receiver.kind == "cls":
+        return unique(trusted + method_cases)[:max_cases]
+    init = receiver.init
+    init_cases = (generated_cases(init, 1, count, helpers, seconds / 2)
+                  if init is not None and _takes_arguments(init) else []) or [
+        Case((), {}, "generated")]
+    paired = [Case(({INIT_KEY: (init_cases[i % len(init_cases)].args,
+                                init_cases[i % len(init_cases)].kwargs)},
+                    *method_cases[i % len(method_cases)].args),
+                   method_cases[i % len(method_cases)].kwargs, "generated")
+              for i in range(min(count, max(len(init_cases), len(method_cases))))]
+    return unique(trusted + paired)[:max_cases]
+
+
+def _takes_arguments(function: ast.FunctionDef) -> bool:
+    args = function.args
+    return len([*args.posonlyargs, *args.args]) > 1 or bool(
+        args.kwonlyargs or args.vararg or args.kwarg)
 
 
 def _pickles(case: Case) -> bool:

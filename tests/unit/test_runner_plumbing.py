@@ -298,3 +298,40 @@ async def test_an_explanation_gets_every_part_of_the_form(tmp_path):
         assert "\n\n\n" not in "".join(streamed)  # one blank line before each label
     finally:
         worker.shutdown()
+
+
+CART = '''\
+class Cart:
+    def __init__(self, prices):
+        self.prices = list(prices)
+
+    def total(self, tax):
+        result = 0
+        for p in self.prices:
+            result = result + p * (1 + tax)
+        return result
+'''
+
+
+async def test_a_method_using_self_is_behaviour_checked_on_instances(tmp_path):
+    """The wrong answer drops the 1 +: the counterexample builds a `Cart` and calls the
+    method on it; the repaired answer is applied with a behaviour-checked note."""
+    wrong = "```python\ndef total(self, tax):\n    return sum(self.prices) * tax\n```"
+    right = ("```python\ndef total(self, tax):\n"
+             "    return sum(p * (1 + tax) for p in self.prices)\n```")
+    assistant, engine, worker = await _assistant(tmp_path, [wrong, right])
+    try:
+        doc = OpenDocument.open("file:///cart.py", "/cart.py", "python", 1, CART, 5_000_000)
+        source = doc.source(snapshot=True)
+        offset = CART.index("total") + 2
+        span = resolve_span(source, offset, offset, max_lines=400, need_syntax=True)
+        outcome = await assistant.rewrite(Action.REFACTOR, source, span, GenParams(),
+                                          lambda s: None)
+        assert len(engine.calls) == 2, (outcome.notes, outcome.plan.new_text)
+        repair = engine.calls[1].messages[-1]["content"]
+        assert "behaves differently" in repair and ").total(" in repair, repair
+        assert "Cart(" in repair, repair
+        assert "sum(p * (1 + tax)" in outcome.plan.new_text
+        assert any(n.startswith("behaviour-checked on") for n in outcome.notes), outcome.notes
+    finally:
+        worker.shutdown()

@@ -110,12 +110,25 @@ def test_names_defined_nowhere_may_run_because_they_only_raise():
     assert found.prelude.strip() == ""
 
 
-def test_methods_run_without_self_only_when_they_ignore_it():
+def test_methods_that_use_self_run_as_their_class_when_the_file_defines_it():
+    missing = ", and its class is not defined once at the top of the file"
     assert reason("", "def area(self):\n    return self.w * self.h", name="area",
-                  class_name="Box") == "it uses `self`"
+                  class_name="Box") == "it uses `self`" + missing
     assert reason("", "def area(self, w):\n    return w * w", name="area", class_name="Box",
                   rewritten="def area(self, w):\n    return self.w * w") == (
-        "the rewrite uses `self`")
+        "the rewrite uses `self`" + missing)
+    module = ("import math\n\nclass Box:\n    def __init__(self, w):\n        self.w = w\n\n"
+              "    def area(self):\n        return self.w * self.w\n")
+    found = plan(module, "def area(self):\n    return self.w * self.w", name="area",
+                 class_name="Box", rewritten="def area(self):\n    return math.pow(self.w, 2)")
+    assert found.receiver is not None and found.receiver.kind == "self"
+    assert found.receiver.init is not None and found.receiver.init.name == "__init__"
+    assert "class Box" in found.original.code and "self.w * self.w" in found.original.code
+    assert "math.pow" in found.rewritten.code and "self.w * self.w" not in found.rewritten.code
+    assert found.prelude.strip() == "import math"
+    assert reason(module + "\n    def save(self):\n        print(open('x'))\n",
+                  "def area(self):\n    return self.w * self.w", name="area",
+                  class_name="Box") == "its class `Box` calls open()"
     assert reason("", "def area(self, w):\n    return super().area(w)", name="area",
                   class_name="Box") == "it calls super(), which needs its class"
     found = plan("", "@staticmethod\ndef twice(w):\n    return 2 * w", name="twice",

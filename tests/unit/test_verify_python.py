@@ -291,7 +291,7 @@ def test_same_file_helpers_and_literal_constants_go_along():
     assert report.raised < report.cases / 2
 
 
-def test_a_method_that_uses_self_is_unchecked(no_child):
+def test_a_method_whose_class_is_not_in_the_file_is_unchecked(no_child):
     method = '''
         def area(self):
             return self.width * self.height
@@ -299,7 +299,127 @@ def test_a_method_that_uses_self_is_unchecked(no_child):
     report = check("class Box:\n    pass\n", method, method.replace("*", "* 1 *"), "area",
                    class_name="Box")
     assert report.status == "unchecked"
-    assert report.reason == "it uses `self`"
+    assert report.reason == "it uses `self`, and its class in the file does not define `area`"
+
+
+BOX = '''
+class Box:
+    """A box.
+
+    >>> Box(2, 3).area()
+    6
+    """
+
+    def __init__(self, width, height):
+        self.width = width
+        self.height = height
+        self.log = []
+
+    def area(self):
+        return self.width * self.height
+
+    def grow(self, by):
+        self.log.append(by)
+        self.width += by
+        return self
+'''
+
+
+def _method(module: str, name: str) -> str:
+    import ast
+    source = textwrap.dedent(module)
+    klass = next(n for n in ast.parse(source).body if isinstance(n, ast.ClassDef))
+    node = next(n for n in klass.body if getattr(n, "name", None) == name)
+    return textwrap.dedent(ast.get_source_segment(source, node, padded=True))  # type: ignore[arg-type]
+
+
+def test_a_method_that_uses_self_runs_on_instances_its_constructor_builds():
+    original = _method(BOX, "area")
+    same = check(BOX, original, "def area(self):\n    return self.height * self.width\n",
+                 "area", class_name="Box")
+    assert same.status == "same", same
+    assert same.cases >= 50
+    wrong = check(BOX, original, "def area(self):\n    return self.height + self.width\n",
+                  "area", class_name="Box")
+    assert wrong.status == "different"
+    # the docstring's own example comes first
+    assert wrong.counterexample.startswith("for Box(2, 3).area() the original returns 6; "
+                                           "the rewrite returns 5"), wrong.counterexample
+
+
+def test_a_method_that_changes_the_instance_differently_is_refused():
+    original = _method(BOX, "grow")
+    same = check(BOX, original, '''
+        def grow(self, by):
+            self.log += [by]
+            self.width = self.width + by
+            return self
+    ''', "grow", class_name="Box")
+    assert same.status == "same", same
+    wrong = check(BOX, original, '''
+        def grow(self, by):
+            self.width += by
+            return self
+    ''', "grow", class_name="Box")
+    assert wrong.status == "different"
+    assert "instance" in wrong.counterexample or "log" in wrong.counterexample, wrong
+
+
+def test_a_dataclass_method_and_a_classmethod_are_checked():
+    module = '''
+        from dataclasses import dataclass
+
+        @dataclass
+        class Point:
+            x: int
+            y: int = 0
+
+            def manhattan(self) -> int:
+                return abs(self.x) + abs(self.y)
+
+            @classmethod
+            def diagonal(cls, n: int) -> "Point":
+                return cls(n, n)
+    '''
+    same = check(module, _method(module, "manhattan"), '''
+        def manhattan(self) -> int:
+            return sum(abs(v) for v in (self.x, self.y))
+    ''', "manhattan", class_name="Point")
+    assert same.status == "same", same
+    assert same.cases >= 20
+    wrong = check(module, _method(module, "diagonal"), '''
+        @classmethod
+        def diagonal(cls, n: int) -> "Point":
+            return cls(n, -n)
+    ''', "diagonal", class_name="Point")
+    assert wrong.status == "different", wrong
+    assert wrong.counterexample.startswith("for Point.diagonal("), wrong.counterexample
+
+
+def test_a_class_whose_other_methods_do_io_is_unchecked(no_child):
+    module = BOX + '''
+    def save(self, path):
+        with open(path, "w") as f:
+            f.write(str(self.width))
+'''
+    report = check(module, _method(module, "area"),
+                   "def area(self):\n    return self.height * self.width\n", "area",
+                   class_name="Box")
+    assert report.status == "unchecked"
+    assert report.reason == "its class `Box` calls open()"
+
+
+def test_a_rewritten_constructor_is_compared_by_the_state_it_builds():
+    original = _method(BOX, "__init__")
+    wrong = check(BOX, original, '''
+        def __init__(self, width, height):
+            self.width = width
+            self.height = width
+            self.log = []
+    ''', "__init__", class_name="Box")
+    assert wrong.status == "different", wrong
+    assert wrong.counterexample.startswith("for Box(2, 3) both return None, but afterwards"), \
+        wrong.counterexample
 
 
 def test_a_method_that_ignores_self_is_checked_as_a_function():
