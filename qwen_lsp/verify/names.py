@@ -149,7 +149,7 @@ def module_facts(source: str) -> ModuleFacts:
         seen.add(name)
         facts.order.setdefault(name, node.lineno)
 
-    for node in tree.body:
+    def register(node: ast.stmt) -> None:
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             imported = imports_of(node)
             if None in imported:
@@ -172,11 +172,40 @@ def module_facts(source: str) -> ModuleFacts:
                 else:
                     facts.conditional.add(name)
                 bind(name, node)
+        elif isinstance(node, ast.Try) and _import_fallback(node) is not None:
+            # `try: <a faster or optional import> except ImportError: <fallback>`: the
+            # check runs with only the standard library, so the fallback is what runs
+            fallback = _import_fallback(node)
+            before = set(seen)
+            for statement in fallback.body:  # type: ignore[union-attr]
+                register(statement)
+            for name in _bound_anywhere(node) - (seen - before):
+                facts.conditional.add(name)
+                bind(name, node)
         else:  # if/try/for/with/aug-assign...: what they bind depends on running them
             for name in _bound_anywhere(node):
                 facts.conditional.add(name)
                 bind(name, node)
+
+    for node in tree.body:
+        register(node)
     return facts
+
+
+def _import_fallback(node: ast.Try) -> ast.ExceptHandler | None:
+    """The `except ImportError` (or ModuleNotFoundError) handler of a `try` that only
+    imports and assigns, or None."""
+    if node.orelse or node.finalbody or not all(
+            isinstance(s, (ast.Import, ast.ImportFrom, ast.Assign, ast.AnnAssign))
+            for s in node.body):
+        return None
+    for handler in node.handlers:
+        caught = handler.type
+        names = ([ast.unparse(e) for e in caught.elts] if isinstance(caught, ast.Tuple)
+                 else [ast.unparse(caught)] if caught is not None else [])
+        if any(n in ("ImportError", "ModuleNotFoundError") for n in names):
+            return handler
+    return None
 
 
 def imports_of(node: ast.Import | ast.ImportFrom) -> dict[str | None, _Import]:

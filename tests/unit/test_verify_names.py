@@ -39,8 +39,11 @@ def reason(module: str, function: str, **kwargs) -> str:
      "it assigns the global `COUNT`"),
     ("from helpers import *\n", "def f(x):\n    return tidy(x)",
      "it uses `tidy`, which may come from `from helpers import *`"),
-    ("try:\n    import ujson as json\nexcept ImportError:\n    import json\n",
-     "def f(x):\n    return json.dumps(x)", "it uses `json`, which is set by code at module level"),
+    ("try:\n    import ujson as json\nexcept ImportError:\n    import sqlite3 as json\n",
+     "def f(x):\n    return json.dumps(x)",
+     "it calls `json.dumps` (`sqlite3` is not a module known to be pure)"),
+    ("if True:\n    import json\n", "def f(x):\n    return json.dumps(x)",
+     "it uses `json`, which is set by code at module level"),
     ("class Store:\n    def load(self):\n        return open('data').read()\n",
      "def f(x):\n    return Store().load()", "its class `Store` calls open()"),
     ("def load(p):\n    return open(p).read()\n", "def f(p):\n    return load(p).strip()",
@@ -214,3 +217,26 @@ def test_a_pure_import_inside_the_function_is_fine():
                  rewritten="def f(x):\n    from functools import reduce\n"
                            "    return reduce(lambda a, b: a + b, x, 0)")
     assert "import" not in found.prelude
+
+
+def test_an_import_fallback_at_module_level_is_what_the_check_runs():
+    module = '''
+        try:
+            from .typeutils import make_sentinel
+            _UNSET = make_sentinel('_UNSET')
+        except ImportError:
+            _UNSET = object()
+
+        try:
+            import ujson as json
+        except (ImportError, AttributeError):
+            import json
+    '''
+    found = plan(module, "def f(x=_UNSET):\n    return json.dumps(x is _UNSET)", name="f")
+    assert "_UNSET = object()" in found.prelude and "import json" in found.prelude
+    assert "make_sentinel" not in found.prelude
+    assert reason(module, "def f():\n    return make_sentinel('x')", name="f") == (
+        "it uses `make_sentinel`, which is set by code at module level")
+    other = "try:\n    import fast\nexcept ValueError:\n    fast = None\n"
+    assert reason(other, "def f():\n    return fast", name="f") == (
+        "it uses `fast`, which is set by code at module level")
