@@ -109,6 +109,8 @@ def _receiver_cases(plan: Plan, module_source: str, max_cases: int,
     if receiver.kind == "cls":
         trusted = [Case(c.args[1:], c.kwargs, c.source) for c in trusted
                    if c.args and c.args[0] is None]
+    else:  # `Class.method(...)` passes its own first argument: not an instance we build
+        trusted = [c for c in trusted if c.args and c.args[0] is not None]
     trusted = [c for c in trusted if _pickles(c)][:max_cases]
     count = max_cases - len(trusted)
     if receiver.kind == "property":
