@@ -159,6 +159,7 @@ def _same(a: object, b: object, depth: int = 0) -> bool:
         return _same(a.real, b.real) and _same(a.imag, b.imag)
     if isinstance(a, dict) and isinstance(b, dict):
         if a.keys() != b.keys():
+            _by_identity(a.keys() ^ b.keys())
             return False
         return all(_same(a[k], b[k], depth + 1) for k in a)
     if isinstance(a, _Items) != isinstance(b, _Items):
@@ -175,7 +176,12 @@ def _same(a: object, b: object, depth: int = 0) -> bool:
         return len(a) == len(b) and all(_same(x, y, depth + 1) for x, y in zip(a, b, strict=True))  # type: ignore[arg-type]
     if isinstance(a, str):  # a repr inside a result names an address: not behaviour
         return a == b or _ADDRESS.sub("", a) == _ADDRESS.sub("", b)  # type: ignore[arg-type]
-    if isinstance(a, (bytes, int, bool, type(None), set, frozenset, range, bytearray)):
+    if isinstance(a, (set, frozenset)):
+        if a == b:
+            return True
+        _by_identity(a ^ b)  # type: ignore[operator]
+        return False
+    if isinstance(a, (bytes, int, bool, type(None), range, bytearray)):
         return a == b
     if callable(a):
         raise _Incomparable
@@ -195,6 +201,13 @@ def _same(a: object, b: object, depth: int = 0) -> bool:
         except TypeError:
             return _plain(a) == _plain(b)
     return False
+
+
+def _by_identity(keys: object) -> None:
+    """Dict keys or set items that differ only because each version made its own object
+    (an iterator, an instance with no __eq__): equal by identity, so not comparable."""
+    if any(type(k).__hash__ is object.__hash__ for k in keys):  # type: ignore[attr-defined]
+        raise _Incomparable
 
 
 def _plain_instance(value: object) -> bool:

@@ -133,7 +133,7 @@ def test_methods_that_use_self_run_as_their_class_when_the_file_defines_it():
                   "def area(self):\n    return self.w * self.w", name="area",
                   class_name="Box") == "its class `Box` calls open()"
     assert reason("", "def area(self, w):\n    return super().area(w)", name="area",
-                  class_name="Box") == "it calls super(), which needs its class"
+                  class_name="Box") == "it calls super()" + missing
     found = plan("", "@staticmethod\ndef twice(w):\n    return 2 * w", name="twice",
                  class_name="Box")
     assert (found.dummy_self, found.params_from) == (False, 0)
@@ -240,3 +240,20 @@ def test_an_import_fallback_at_module_level_is_what_the_check_runs():
     other = "try:\n    import fast\nexcept ValueError:\n    fast = None\n"
     assert reason(other, "def f():\n    return fast", name="f") == (
         "it uses `fast`, which is set by code at module level")
+
+
+def test_constants_unpacked_from_a_tuple_or_range_are_literals():
+    module = "PREV, NEXT, KEY = range(3)\nA, B = 1, 'x'\n"
+    found = plan(module, "def f(x):\n    return x[NEXT] + B", name="f")
+    assert "NEXT = 1" in found.prelude and "B = 'x'" in found.prelude
+    assert reason("P, Q = make()\n", "def f():\n    return P", name="f") == (
+        "it uses `P`, which is set by code at module level")
+
+
+def test_a_method_calling_super_runs_as_its_class():
+    module = ("class Base:\n    def size(self, n):\n        return n\n\n"
+              "class Box(Base):\n    def size(self, n):\n        return super().size(n) * 2\n")
+    found = plan(module, "def size(self, n):\n    return super().size(n) * 2", name="size",
+                 class_name="Box", rewritten="def size(self, n):\n    return 2 * super().size(n)")
+    assert found.receiver is not None
+    assert "class Base" in found.prelude

@@ -827,3 +827,22 @@ def test_a_doctest_lambda_that_reaches_outside_is_not_an_input():
     '''], "f", False)
     assert [c.args[0] for c in cases] == [[3]]
     assert cases[0].args[1] == {"\x00lambda": "lambda x, *rest: [y for y in rest if y > x]"}
+
+
+def test_dict_keys_that_are_equal_only_by_identity_are_not_a_difference():
+    module = '''
+        class Registry:
+            def __init__(self):
+                self.seen = {}
+
+            def add_all(self, *items):
+                for item in items:
+                    self.seen[iter([item])] = item
+    '''
+    report = check(module, _method(module, "add_all"), """
+        def add_all(self, *items):
+            for item in items:
+                key = iter([item])
+                self.seen[key] = item
+    """, "add_all", class_name="Registry")
+    assert report.status != "different", report
