@@ -846,3 +846,15 @@ def test_dict_keys_that_are_equal_only_by_identity_are_not_a_difference():
                 self.seen[key] = item
     """, "add_all", class_name="Registry")
     assert report.status != "different", report
+
+
+def test_a_memory_address_in_a_quoted_repr_is_not_a_difference():
+    module = '''
+        from urllib.parse import quote
+
+        def quoted(value):
+            """>>> quoted(iter([1]))"""
+            return quote(str(value))
+    '''
+    report = check(module, defined(module, "quoted"), defined(module, "quoted"), "quoted")
+    assert report.status == "same", report
