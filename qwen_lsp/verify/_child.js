@@ -10,6 +10,7 @@
 
 const vm = require('node:vm');
 
+let JOB_FUNCTIONS = [];  // the sources of the function inputs ({$fn: i}), for messages
 const REL_TOL = 1e-9;
 const ABS_TOL = 1e-12;
 
@@ -31,11 +32,22 @@ globalThis.console = (() => {
 const RUNTIME = `
 (function () {
   const MAX_ITEMS = %MAX_ITEMS%;
+  const FUNCTIONS = [%FUNCTIONS%];
+  const CALLS = [];
   function revive(v) {
     if (Array.isArray(v)) return v.map(revive);
     if (v && typeof v === 'object') {
       if ('$float' in v) return Number(v.$float);
       if ('$undefined' in v) return undefined;
+      if ('$fn' in v) {
+        // a function input records its calls (as many arguments as it reads), which are
+        // part of the behaviour: a callback's results are only seen there
+        const f = FUNCTIONS[v.$fn];
+        return function (...a) {
+          if (CALLS.length < MAX_ITEMS) CALLS.push(a.slice(0, f.length));
+          return f(...a);
+        };
+      }
       const o = {};
       for (const k of Object.keys(v)) o[k] = revive(v[k]);
       return o;
@@ -98,6 +110,7 @@ const RUNTIME = `
     return lines.join('\\n').slice(0, 10000);
   }
   function run(fn, text) {
+    CALLS.length = 0;
     const args = revive(JSON.parse(text));
     console.__printed.length = 0;
     let value;
@@ -111,7 +124,7 @@ const RUNTIME = `
         }
         value = {$: 'iterator', v: encode(items, new Set())};
         return JSON.stringify({kind: 'ok', value, args: encode(args, new Set()),
-                               printed: printed()});
+                               printed: printed(), calls: encode(CALLS, new Set())});
       }
       if (value && typeof value.then === 'function') {
         return JSON.stringify({kind: 'async'});
@@ -127,7 +140,8 @@ const RUNTIME = `
                              accidental: accidental(error), printed: printed()});
     }
     return JSON.stringify({kind: 'ok', value: encode(value, new Set()),
-                           args: encode(args, new Set()), printed: printed()});
+                           args: encode(args, new Set()), printed: printed(),
+                           calls: encode(CALLS, new Set())});
   }
   return {run, runAll};
 })()
@@ -151,6 +165,16 @@ function same(a, b) {
   return a === b;
 }
 
+function isFunctionInput(v) {
+  return Boolean(v) && typeof v === 'object' && !Array.isArray(v) && '$fn' in v;
+}
+
+// The arguments after a call, without those that were function inputs: a function we
+// passed has nothing to compare.
+function withoutFunctions(after, inputs) {
+  return after.filter((_, k) => !isFunctionInput(inputs[k]));
+}
+
 function show(v, depth = 0) {
   if (depth > 3) return '…';
   if (typeof v === 'string') return JSON.stringify(v.length > 40 ? v.slice(0, 37) + '...' : v);
@@ -163,6 +187,7 @@ function show(v, depth = 0) {
     switch (v.$) {
       case 'undefined': case 'NaN': case 'Infinity': case '-Infinity': return v.$;
       case 'function': return '[Function]';
+      case 'source': return v.v;
       case 'cycle': return '[Circular]';
       case 'bigint': return v.v + 'n';
       case 'iterator': return 'an iterator yielding ' + show(v.v, depth);
@@ -197,6 +222,7 @@ function encodeInput(v) {
   if (v && typeof v === 'object') {
     if ('$float' in v) return {$: v.$float};
     if ('$undefined' in v) return {$: 'undefined'};
+    if ('$fn' in v) return {$: 'source', v: `(${JOB_FUNCTIONS[v.$fn]})`};
     const o = {};
     for (const k of Object.keys(v)) o[k] = encodeInput(v[k]);
     return {$: 'object', v: o};
@@ -217,7 +243,9 @@ function makeContext(job, code) {
   vm.runInContext(script, context, {timeout: 1000, filename: 'function.js'});
   const fn = vm.runInContext(job.name, context, {timeout: 100});
   if (typeof fn !== 'function') throw new TypeError(`${job.name} is not a function`);
-  context.__runtime = vm.runInContext(RUNTIME.replace('%MAX_ITEMS%', String(job.max_items)),
+  const runtime = RUNTIME.replace('%MAX_ITEMS%', String(job.max_items))
+    .replace('%FUNCTIONS%', (job.functions || []).join(', '));
+  context.__runtime = vm.runInContext(runtime,
                                       context);
   context.__fn = fn;
   return {context};
@@ -256,6 +284,7 @@ function runSide(side, texts, limitFor, until, stopAfterTimeout) {
 }
 
 function main(job) {
+  JOB_FUNCTIONS = job.functions || [];
   let original;
   let rewrite;
   try {
@@ -311,8 +340,11 @@ function compare(job, index, a, b, limit, state) {
         `rewrite prints ${show(b.printed || '')}`;
     } else if (bothThrow) {
       verdict = null;
-    } else if (!same(a.args, b.args)) {
-      const i = a.args.findIndex((x, k) => !same(x, b.args[k]));
+    } else if (!same(a.calls || [], b.calls || [])) {
+      verdict = `both ${both}, but the original calls its function argument with ` +
+        `${show(a.calls || [])} and the rewrite with ${show(b.calls || [])}`;
+    } else if (!same(withoutFunctions(a.args, args), withoutFunctions(b.args, args))) {
+      const i = a.args.findIndex((x, k) => !isFunctionInput(args[k]) && !same(x, b.args[k]));
       const param = job.params[i] || `#${i + 1}`;
       const initial = encodeInput(args[i]);
       let change;

@@ -25,7 +25,7 @@ from .js_syntax import Refused, literal_value, node_text, parse, walk
 from .python import CASE_TIMEOUT, GENERATION_SHARE, MAX_ITEMS, interpret
 from .report import BehaviourReport, unchecked
 from .sandbox import CHILD_JS, node_path, start_node
-from .strategies import Strategies
+from .strategies import JS_FUNCTIONS, Strategies
 from .typescript import TypeStrategies, strip_types
 
 START_COST = 0.02  # to hand the job over (node, 40-60 ms to start, started earlier)
@@ -71,6 +71,11 @@ def example_cases(module_root: Node, name: str) -> list[Case]:
         code = "\n".join(line for line in lines if not line.strip().startswith("@"))
         cases.extend(Case(c.args, {}, "doctest") for c in _calls(parse(code), name))
     return cases
+
+
+_TAKES_FUNCTION = frozenset({"map", "filter", "forEach", "reduce", "reduceRight", "some",
+                             "every", "find", "findIndex", "findLast", "findLastIndex",
+                             "flatMap", "sort", "toSorted"})
 
 
 def _body_hints(function: Node, helpers: dict[str, Node], depth: int = 0) -> dict[str, Hints]:
@@ -158,6 +163,13 @@ def _body_hints(function: Node, helpers: dict[str, Node], depth: int = 0) -> dic
             if function is None or arguments is None:
                 continue
             callee = node_text(function)
+            if (h := hint(function)) is not None and callee not in helpers:
+                h.kinds.add("callable")  # a parameter that is called: a function
+            if function.type == "member_expression" and node_text(
+                    function.child_by_field_name("property") or function) in _TAKES_FUNCTION:
+                first = arguments.named_children[0] if arguments.named_children else None
+                if (h := hint(first)) is not None:
+                    h.kinds.add("callable")
             if callee in helpers and depth < 3:
                 helper = function_node(helpers[callee])
                 helper_hints = _body_hints(helper, helpers, depth + 1)
@@ -248,7 +260,7 @@ def _generated(function: Node, count: int, helpers: dict[str, Node], seconds: fl
     by parameter name (TypeScript), which come before guesses from the body."""
     numbers, strings = _literals(function)
     s = Strategies(numbers, strings, special_floats=False, iterators=False,
-                   lambdas=False)
+                   lambdas=False, javascript=True)
     hints = _body_hints(function, helpers)
     own_name = next((node_text(n) for n in [function.child_by_field_name("name")] if n), None)
     if own_name is None and function.parent is not None:  # const f = (...) => ...
@@ -359,7 +371,7 @@ def _job(plan: dict, name: str, max_cases: int, seconds: float, typed: Any) -> d
     return {"prelude": plan["prelude"], "original": _source_of(declarations["original"]),
             "rewritten": _source_of(declarations["rewrite"]), "name": name,
             "params": params, "cases": cases, "case_timeout": CASE_TIMEOUT,
-            "max_items": MAX_ITEMS}
+            "max_items": MAX_ITEMS, "functions": JS_FUNCTIONS}
 
 
 def _source_of(declaration: Node) -> str:

@@ -54,6 +54,14 @@ def _text() -> st.SearchStrategy:
     return st.sampled_from(_TEXTS)
 
 
+# Functions as inputs to JavaScript, by index into this pool (the child defines them in
+# its sandbox): {JS_FUNCTION_KEY: i}. Keys, mappers, predicates and a comparator that
+# take any value, so that most calls return rather than throw.
+JS_FUNCTIONS = ["(x) => x", "(x) => String(x).slice(0, 1)",
+                "(x) => (typeof x === 'number' ? x * 2 : 0)", "(x) => !x",
+                "(x) => typeof x", "(a, b) => (a < b ? -1 : a > b ? 1 : 0)"]
+JS_FUNCTION_KEY = "$fn"
+
 # An input that the child turns into iter(list) before the call (iterators do not pickle).
 ITER_KEY = "\x00iter"
 # An input that the child compiles into a function: {LAMBDA_KEY: "lambda x: ..."}.
@@ -62,9 +70,11 @@ LAMBDA_KEY = "\x00lambda"
 
 class Strategies:
     def __init__(self, numbers: list, strings: list, *, special_floats: bool = True,
-                 iterators: bool = True, lambdas: bool = True) -> None:
+                 iterators: bool = True, lambdas: bool = True,
+                 javascript: bool = False) -> None:
         self.iterators = iterators
         self.lambdas = lambdas
+        self.javascript = javascript  # functions are JS_FUNCTIONS markers
         # small ones as often as any: sizes, counts and indexes are mostly small
         ints = st.one_of(st.integers(-2, 10), st.integers(-1000, 1000))
         if numbers:
@@ -114,6 +124,9 @@ class Strategies:
                 options.append(self.dicts(h.keys))
             elif kind == "none":
                 options.append(st.none())
+            elif kind == "callable" and self.javascript:
+                options.append(st.sampled_from([{JS_FUNCTION_KEY: i}
+                                                for i in range(len(JS_FUNCTIONS))]))
             elif kind == "callable":
                 options.append(st.sampled_from(_CALLABLES))
                 if self.lambdas:  # as often as the builtins

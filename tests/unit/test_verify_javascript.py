@@ -311,3 +311,31 @@ def test_what_a_function_logs_is_part_of_its_behaviour():
                   module=module, original=module.strip(), name="report")
     assert wrong.status == "different"
     assert "but the original prints \"total: " in wrong.counterexample
+
+
+MAP_ALL = """function mapAll(items, fn, done) {
+  const out = [];
+  for (const item of items) {
+    out.push(fn(item));
+  }
+  done(null, out);
+}
+"""
+
+
+@needs_node
+def test_function_arguments_are_made_and_their_calls_compared():
+    """`fn` and `done` are called, so they get functions; what the rewrite passes to its
+    callback is behaviour too (here it loses an item), though both return undefined."""
+    same = check_javascript(MAP_ALL, MAP_ALL, """function mapAll(items, fn, done) {
+  done(null, items.map((x) => fn(x)));
+}
+""", "mapAll")
+    assert same.status == "same", same
+    assert same.cases >= 100 and same.raised < same.cases / 2
+    wrong = check_javascript(MAP_ALL, MAP_ALL, """function mapAll(items, fn, done) {
+  done(null, items.map((x) => fn(x)).slice(1));
+}
+""", "mapAll")
+    assert wrong.status == "different", wrong
+    assert "calls its function argument with" in wrong.counterexample, wrong.counterexample
