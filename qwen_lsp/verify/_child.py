@@ -210,9 +210,11 @@ def _same(a: object, b: object, depth: int = 0) -> bool:
 
 def _by_identity(keys: object) -> None:
     """Dict keys or set items that differ only because each version made its own object
-    (an iterator, an instance with no __eq__): equal by identity, so not comparable."""
-    if any(type(k).__hash__ is object.__hash__ for k in keys):  # type: ignore[attr-defined]
-        raise _Incomparable
+    (an iterator, an instance with no __eq__, a NaN): equal by identity, so not
+    comparable."""
+    if any(type(k).__hash__ is object.__hash__ or (isinstance(k, float) and math.isnan(k))
+           for k in keys):  # type: ignore[attr-defined]
+        raise _Incomparable  # NaN too: each version's nan is a key of its own
 
 
 def _plain_instance(value: object) -> bool:
