@@ -115,7 +115,13 @@ def rewrite_messages(prompts: PromptStore, action: Action, source: Source, span:
     ]
 
 
-_LAZY_CALLS = frozenset({"map", "filter", "zip", "iter", "reversed", "enumerate"})
+# calls that return lazy iterators: builtins and itertools' (imported by name, or as
+# `itertools.x`; `chain.from_iterable` too)
+_LAZY_CALLS = frozenset({
+    "map", "filter", "zip", "iter", "reversed", "enumerate", "chain", "islice", "starmap",
+    "takewhile", "dropwhile", "filterfalse", "zip_longest", "accumulate", "groupby",
+    "compress", "cycle", "repeat", "count", "pairwise", "product", "permutations",
+    "combinations", "combinations_with_replacement"})
 
 
 def is_lazy_python(code: str) -> bool:
@@ -147,8 +153,9 @@ def is_lazy_python(code: str) -> bool:
             func = value.func
             if isinstance(func, ast.Name):
                 return func.id in _LAZY_CALLS
-            return isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) \
-                and func.value.id == "itertools"
+            return isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and (
+                func.value.id == "itertools" or (func.value.id == "chain"
+                                                 and func.attr == "from_iterable"))
         return False
     return bool(returned) and all(lazy(v) for v in returned)
 

@@ -62,6 +62,8 @@ def test_a_lazy_python_function_is_asked_to_stay_lazy():
     assert is_lazy_python("    def f(self, xs):\n        return (x for x in xs if x)\n")
     assert is_lazy_python("def f(xs):\n    return map(str, xs)\n")
     assert is_lazy_python("def f(xs, n):\n    return itertools.islice(xs, n)\n")
+    assert is_lazy_python("def f(xss):\n    return chain.from_iterable(xss)\n")
+    assert is_lazy_python("def f(xs, n):\n    return islice(xs, n)\n")
     assert not is_lazy_python("def f(xs):\n    return [x for x in xs]\n")
     assert not is_lazy_python(
         "def f(xs):\n    def g():\n        yield 1\n    return list(xs)\n")
