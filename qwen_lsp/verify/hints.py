@@ -127,6 +127,14 @@ def body_hints(function: Function, helpers: dict[str, Function] | None = None,
         elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
             if h := hint(name_of(node.operand)):
                 h.kinds.add("number")
+        elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not) or isinstance(
+                node, (ast.If, ast.While, ast.IfExp, ast.BoolOp)):
+            # tested for truth (`if not items: ...`, `x or default`): None is a likely input
+            tested = ([node.operand] if isinstance(node, ast.UnaryOp) else node.values
+                      if isinstance(node, ast.BoolOp) else [node.test])  # type: ignore[attr-defined]
+            for value in tested:
+                if isinstance(value, ast.Name) and (h := hint(value.id)):
+                    h.kinds.add("none")
         elif isinstance(node, ast.Compare):
             _compare_hints(node, hint)
         elif isinstance(node, (ast.For, ast.comprehension)):

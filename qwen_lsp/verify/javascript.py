@@ -121,6 +121,10 @@ def _body_hints(function: Node, helpers: dict[str, Node], depth: int = 0) -> dic
             left = node.child_by_field_name("left")
             right = node.child_by_field_name("right")
             operator = node_text(node.child_by_field_name("operator") or node)
+            if operator in ("||", "&&", "??"):  # `x || fallback`: null is a likely input
+                for side in (left, right):
+                    if (h := hint(side)) is not None:
+                        h.kinds.add("none")
             for side, other in ((left, right), (right, left)):
                 h = hint(side)
                 if h is None or other is None:
@@ -139,16 +143,30 @@ def _body_hints(function: Node, helpers: dict[str, Node], depth: int = 0) -> dic
         elif kind == "spread_element" and (h := hint(
                 node.named_children[0] if node.named_children else None)):
             h.kinds.add("seq")
-        elif kind == "unary_expression" and node_text(node).startswith("typeof"):
-            parent = node.parent
-            h = hint(node.named_children[0] if node.named_children else None)
-            if h is not None and parent is not None and parent.type == "binary_expression":
-                for value in parent.named_children:
-                    if value.type == "string":
-                        table = {"string": "str", "number": "number", "boolean": "bool",
-                                 "object": "dict"}
-                        if (wanted := table.get(node_text(value)[1:-1])) is not None:
-                            h.kinds.add(wanted)
+        elif kind in ("unary_expression", "if_statement", "while_statement",
+                      "ternary_expression"):
+            # tested for truth (`if (!word) ...`, `x ? a : b`): null is a likely input
+            if kind == "unary_expression":
+                tested = [node.named_children[0]] if node_text(node).startswith("!") and \
+                    node.named_children else []
+            else:
+                condition = node.child_by_field_name("condition")
+                tested = [condition.named_children[0] if condition is not None and
+                          condition.type == "parenthesized_expression" and
+                          condition.named_children else condition]
+            for value in tested:
+                if (h := hint(value)) is not None:
+                    h.kinds.add("none")
+            if kind == "unary_expression" and node_text(node).startswith("typeof"):
+                parent = node.parent
+                h = hint(node.named_children[0] if node.named_children else None)
+                if h is not None and parent is not None and parent.type == "binary_expression":
+                    for value in parent.named_children:
+                        if value.type == "string":
+                            table = {"string": "str", "number": "number", "boolean": "bool",
+                                     "object": "dict"}
+                            if (wanted := table.get(node_text(value)[1:-1])) is not None:
+                                h.kinds.add(wanted)
         elif kind == "for_in_statement":
             right = node.child_by_field_name("right")
             left = node.child_by_field_name("left")

@@ -339,3 +339,22 @@ def test_function_arguments_are_made_and_their_calls_compared():
 """, "mapAll")
     assert wrong.status == "different", wrong
     assert "calls its function argument with" in wrong.counterexample, wrong.counterexample
+
+
+@needs_node
+def test_a_dropped_guard_for_missing_input_is_found():
+    """`if (!word)` tests `word` for truth, so null is among the inputs: the rewrite that
+    dropped the guard throws on it (the bench found this one applied and broken)."""
+    original = """function capitalize(word) {
+  if (!word) {
+    return '';
+  }
+  return word.charAt(0).toUpperCase() + word.slice(1).toLowerCase();
+}
+"""
+    report = check_javascript(original, original, """function capitalize(word) {
+  return word.charAt(0).toUpperCase() + word.slice(1).toLowerCase();
+}
+""", "capitalize")
+    assert report.status == "different", report
+    assert "capitalize(null)" in report.counterexample, report.counterexample

@@ -858,3 +858,19 @@ def test_a_memory_address_in_a_quoted_repr_is_not_a_difference():
     '''
     report = check(module, defined(module, "quoted"), defined(module, "quoted"), "quoted")
     assert report.status == "same", report
+
+
+def test_a_dropped_guard_for_missing_input_is_found():
+    """`if not word` tests `word` for truth, so None is among the inputs."""
+    original = '''
+        def capitalize(word):
+            if not word:
+                return ""
+            return word[0].upper() + word[1:].lower()
+    '''
+    report = check(original, original, '''
+        def capitalize(word):
+            return word[:1].upper() + word[1:].lower()
+    ''', "capitalize")
+    assert report.status == "different", report
+    assert "capitalize(None)" in report.counterexample, report.counterexample
