@@ -115,6 +115,11 @@ class Strategies:
                 options.append(st.sets(st.one_of(self.int, self.text), max_size=6))
             elif kind == "seq":
                 options.append(st.lists(element, max_size=6))
+                if h.element is None or not h.element.kinds - {"none"}:
+                    # items of no known kind: unhashable ones too
+                    options.append(st.lists(st.one_of(element, st.lists(self.scalar,
+                                                                        max_size=2)),
+                                            max_size=6))
                 if self.iterators:  # iterated only: an iterator, which has no len()
                     options.append(st.lists(element, max_size=6).map(
                         lambda items: {ITER_KEY: items}))

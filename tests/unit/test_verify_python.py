@@ -879,3 +879,32 @@ def test_a_dropped_guard_for_missing_input_is_found():
     ''', "capitalize")
     assert report.status == "different", report
     assert "capitalize(None)" in report.counterexample, report.counterexample
+
+
+def test_a_dropped_fallback_for_unhashable_items_is_found():
+    """more-itertools' classify_unique keeps unhashable items in a list; the bench found
+    a rewrite that dropped that fallback applied (its inputs were all hashable)."""
+    original = '''
+        def unique(iterable):
+            seen_set = set()
+            seen_list = []
+            for element in iterable:
+                try:
+                    if element not in seen_set:
+                        seen_set.add(element)
+                        yield element
+                except TypeError:
+                    if element not in seen_list:
+                        seen_list.append(element)
+                        yield element
+    '''
+    report = check(original, original, '''
+        def unique(iterable):
+            seen_set = set()
+            for element in iterable:
+                if element not in seen_set:
+                    seen_set.add(element)
+                    yield element
+    ''', "unique")
+    assert report.status == "different", report
+    assert "TypeError: unhashable type" in report.counterexample, report.counterexample
