@@ -21,8 +21,9 @@ TOTAL = '''def total(items):
             result += item
     return result
 '''
+# (guarded with len(): `if not values` would make None an input, where max() raises)
 LARGEST = '''def largest(values):
-    if not values:
+    if len(values) == 0:
         return None
     best = values[0]
     for value in values[1:]:
