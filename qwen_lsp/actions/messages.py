@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import ast
-import textwrap
 from pathlib import PurePath
 
 from qwen_lsp.actions.action import Action
@@ -101,10 +99,6 @@ def rewrite_messages(prompts: PromptStore, action: Action, source: Source, span:
     values["improvements"] = prompts.render(
         "refactor.findings" if improvements else "refactor.general",
         values | {"findings": improvements})
-    if action is Action.REFACTOR and source.spec is not None and \
-            source.spec.name == "python" and is_lazy_python(span.code):
-        # a small model's favourite "improvement", a list comprehension, breaks laziness
-        values["improvements"] += " " + prompts.render("refactor.lazy", values)
     if action is Action.CONVERT_TO_ASYNC:
         family = "python" if source.spec is not None and source.spec.name == "python" \
             else "javascript"
@@ -113,51 +107,6 @@ def rewrite_messages(prompts: PromptStore, action: Action, source: Source, span:
         {"role": "system", "content": prompts.render("system", values)},
         {"role": "user", "content": prompts.render(f"{action.id}.user", values)},
     ]
-
-
-# calls that return lazy iterators: builtins and itertools' (imported by name, or as
-# `itertools.x`; `chain.from_iterable` too)
-_LAZY_CALLS = frozenset({
-    "map", "filter", "zip", "iter", "reversed", "enumerate", "chain", "islice", "starmap",
-    "takewhile", "dropwhile", "filterfalse", "zip_longest", "accumulate", "groupby",
-    "compress", "cycle", "repeat", "count", "pairwise", "product", "permutations",
-    "combinations", "combinations_with_replacement"})
-
-
-def is_lazy_python(code: str) -> bool:
-    """Whether a Python function is a generator, or returns only lazy iterators (a
-    generator expression, map/filter/zip/iter..., an itertools call)."""
-    try:
-        tree = ast.parse(textwrap.dedent(code))
-    except SyntaxError:
-        return False
-    function = next((n for n in tree.body if isinstance(n, ast.FunctionDef)), None)
-    if function is None:
-        return False
-    returned = []
-    stack: list[ast.AST] = list(function.body)
-    while stack:  # this function's own statements, not those of nested functions
-        node = stack.pop()
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
-            continue
-        if isinstance(node, (ast.Yield, ast.YieldFrom)):
-            return True
-        if isinstance(node, ast.Return) and node.value is not None:
-            returned.append(node.value)
-        stack.extend(ast.iter_child_nodes(node))
-
-    def lazy(value: ast.AST) -> bool:
-        if isinstance(value, ast.GeneratorExp):
-            return True
-        if isinstance(value, ast.Call):
-            func = value.func
-            if isinstance(func, ast.Name):
-                return func.id in _LAZY_CALLS
-            return isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and (
-                func.value.id == "itertools" or (func.value.id == "chain"
-                                                 and func.attr == "from_iterable"))
-        return False
-    return bool(returned) and all(lazy(v) for v in returned)
 
 
 def repair_messages(prompts: PromptStore, first: Messages, answer: str, problems: list[str],

@@ -137,15 +137,3 @@ async def test_through_the_server_a_refactor_and_an_explanation_share_the_system
     finally:
         session.close()
 
-
-def test_a_refactor_of_a_generator_asks_to_keep_it_lazy():
-    lazy = PromptStore().get("refactor.lazy").strip()
-    code = "def evens(xs):\n    for x in xs:\n        if x % 2 == 0:\n            yield x\n"
-    doc = OpenDocument.open("file:///x/gen.py", "/x/gen.py", "python", 1, code, 5_000_000)
-    source = doc.source(snapshot=True)
-    span = resolve_span(source, 5, 5, max_lines=400, need_syntax=True)
-    refactor = rewrite_messages(PromptStore(), Action.REFACTOR, source, span)
-    assert lazy in refactor[-1]["content"]
-    assert lazy not in _rewrite(Action.REFACTOR, "area")[-1]["content"]
-    assert lazy not in rewrite_messages(PromptStore(), Action.CONVERT_TO_ASYNC, source,
-                                        span)[-1]["content"]

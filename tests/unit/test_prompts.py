@@ -10,7 +10,7 @@ def test_fill_is_one_pass_plain_substitution():
 def test_every_shipped_template_exists_and_fills():
     store = PromptStore()
     for name in ("system", "explain.user", "explain.answer", "refactor.user",
-                 "refactor.findings", "refactor.general", "refactor.lazy", "async.user",
+                 "refactor.findings", "refactor.general", "async.user",
                  "async.rules.python", "async.rules.javascript", "repair.user"):
         assert store.get(name).strip()
     assert "{code}" in store.get("explain.user")
@@ -54,19 +54,3 @@ def test_the_shipped_templates_are_found_from_a_source_checkout_and_installed():
 
     assert "{code}" in shipped_template("refactor.user.txt")
 
-
-def test_a_lazy_python_function_is_asked_to_stay_lazy():
-    from qwen_lsp.actions.messages import is_lazy_python
-
-    assert is_lazy_python("def f(xs):\n    for x in xs:\n        yield x * 2\n")
-    assert is_lazy_python("    def f(self, xs):\n        return (x for x in xs if x)\n")
-    assert is_lazy_python("def f(xs):\n    return map(str, xs)\n")
-    assert is_lazy_python("def f(xs, n):\n    return itertools.islice(xs, n)\n")
-    assert is_lazy_python("def f(xss):\n    return chain.from_iterable(xss)\n")
-    assert is_lazy_python("def f(xs, n):\n    return islice(xs, n)\n")
-    assert not is_lazy_python("def f(xs):\n    return [x for x in xs]\n")
-    assert not is_lazy_python(
-        "def f(xs):\n    def g():\n        yield 1\n    return list(xs)\n")
-    assert not is_lazy_python(
-        "def f(xs):\n    if xs:\n        return map(str, xs)\n    return []\n")
-    assert not is_lazy_python("def f(:\n")
