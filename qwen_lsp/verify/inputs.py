@@ -126,20 +126,26 @@ def _calls_of(tree: ast.AST, name: str, method: bool) -> list[ast.Call]:
     return calls
 
 
+def _doctest_trees(text: str) -> list[ast.Module]:
+    """A docstring's doctest examples, each parsed, in order (those that parse)."""
+    try:
+        examples = doctest.DocTestParser().get_examples(text)
+    except ValueError:
+        return []
+    trees = []
+    for example in examples:
+        try:
+            trees.append(ast.parse(example.source))
+        except SyntaxError:
+            continue
+    return trees
+
+
 def doctest_cases(docstrings: list[str], name: str, method: bool) -> list[Case]:
     cases = []
-    parser = doctest.DocTestParser()
     for text in docstrings:
-        try:
-            examples = parser.get_examples(text)
-        except ValueError:
-            continue
         env: dict[str, Any] = {}  # what the examples bound so far, e.g. `pred = lambda x: ...`
-        for example in examples:
-            try:
-                tree = ast.parse(example.source)
-            except SyntaxError:
-                continue
+        for tree in _doctest_trees(text):
             for call in _calls_of(tree, name, method):
                 found = _literal_call(call, env)
                 if found is not None:
@@ -168,24 +174,11 @@ INIT_KEY = "\x00init"  # {INIT_KEY: (args, kwargs)}: build the instance with the
 def _example_trees(texts: list[str]) -> Iterator[tuple[list[ast.Module], Source]]:
     """Each text as the statements it runs, in order: a docstring's doctest examples, or
     (a text that parses as a whole) the file itself."""
-    parser = doctest.DocTestParser()
     for text in texts:
         try:
             yield [ast.parse(text)], "call"
-            continue
         except SyntaxError:
-            pass
-        try:
-            examples = parser.get_examples(text)
-        except ValueError:
-            continue
-        trees = []
-        for example in examples:
-            try:
-                trees.append(ast.parse(example.source))
-            except SyntaxError:
-                continue
-        yield trees, "doctest"
+            yield _doctest_trees(text), "doctest"
 
 
 def _constructed(node: ast.AST, class_name: str, env: dict[str, Any],

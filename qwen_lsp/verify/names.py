@@ -316,11 +316,17 @@ def parse_version(text: str, name: str, *, method: bool, which: str) -> Version:
         function.decorator_list = [d for d in function.decorator_list
                                    if ast.unparse(d) not in _RECEIVER_DECORATORS]
     stripped = _DropAnnotations().visit(tree)
-    defined = set()
-    for node in stripped.body:
+    return Version(ast.unparse(stripped), original_function,  # type: ignore[arg-type]
+                   _top_level_names(stripped.body))
+
+
+def _top_level_names(body: list[ast.stmt]) -> set[str]:
+    """The names a module text binds at its top level."""
+    defined: set[str] = set()
+    for node in body:
         defined |= _bound_anywhere(node) if not isinstance(
             node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) else {node.name}
-    return Version(ast.unparse(stripped), original_function, defined)  # type: ignore[arg-type]
+    return defined
 
 
 def _scope_names(code: str) -> tuple[dict[str, None], set[str]]:
@@ -674,11 +680,8 @@ def _plan_with_receiver(facts: ModuleFacts, module_source: str, rewritten: str, 
                 [ast.parse(ast.unparse(n)).body[0] for n in above]) + [klass]
         tree = _DropAnnotations().visit(ast.Module(body=body, type_ignores=[]))
         function = ast.parse(ast.unparse(replacement)).body[0]
-        defined = {class_name}
-        for node in tree.body:
-            defined |= _bound_anywhere(node) if not isinstance(
-                node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) else {node.name}
-        versions.append(Version(ast.unparse(tree), function, defined))  # type: ignore[arg-type]
+        versions.append(Version(ast.unparse(tree), function,  # type: ignore[arg-type]
+                                {class_name} | _top_level_names(tree.body)))
     resolver = _Resolver(facts)
     for version, who in ((versions[0], f"its class `{class_name}`"),
                          (versions[1], "the rewrite")):
